@@ -1,0 +1,112 @@
+"""Exports: Turtle, TriG, N-Quads, JSON-LD (Oxigraph's serializers) and the flat facts JSONL."""
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+from pathlib import Path
+from typing import IO, Iterator
+
+import pyoxigraph as ox
+
+from kg.store import KGStore
+from kg.vocab import KZR_IRI, PREFIXES
+
+RDF_FORMATS = {
+    "turtle": ox.RdfFormat.TURTLE,
+    "trig": ox.RdfFormat.TRIG,
+    "nquads": ox.RdfFormat.N_QUADS,
+    "jsonld": ox.RdfFormat.JSON_LD,
+}
+FORMATS = tuple(RDF_FORMATS) + ("facts",)
+
+FACTS_QUERY = """
+SELECT ?article ?pred ?s ?sLabel ?sWd ?o ?oLabel ?oWd ?claim ?date ?modality ?role ?channel
+       ?sentence ?start ?end ?extractor ?confidence
+WHERE {
+  ?a a kzo:Assertion ; rdf:subject ?s ; rdf:predicate ?p ; rdf:object ?obj ;
+     prov:wasDerivedFrom ?g ; kzo:evidenceText ?sentence ; kzo:charStart ?start ;
+     kzo:charEnd ?end ; kzo:extractor ?extractor ; kzo:confidence ?confidence .
+  ?g schema:identifier ?article .
+  BIND(STRAFTER(STR(?p), STR(kzo:)) AS ?pred)
+  OPTIONAL { ?a kzo:channel ?channel }
+  OPTIONAL { ?a kzo:about ?about .
+    OPTIONAL { ?about kzo:date ?date }
+    OPTIONAL { ?about kzo:modality ?modality }
+    OPTIONAL { ?about kzo:text ?claim }
+    OPTIONAL { ?about kzo:role ?role }
+    OPTIONAL { ?about kzo:positionIn ?org } }
+  BIND(IF(BOUND(?org), ?org, ?obj) AS ?o)
+  OPTIONAL { GRAPH <%(entities)s> { ?s rdfs:label ?sLabel } }
+  OPTIONAL { GRAPH <%(entities)s> { ?o rdfs:label ?oLabel } }
+  OPTIONAL { ?s owl:sameAs ?sWd }
+  OPTIONAL { ?o owl:sameAs ?oWd }
+}
+ORDER BY ?article ?start ?pred ?s ?o ?claim
+""" % {"entities": KZR_IRI + "entities"}
+
+
+def iter_facts(store: KGStore) -> Iterator[dict]:
+    """One dict per fact mention, the shape of DESIGN.md's facts export."""
+    seen = set()
+    for row in store.query(FACTS_QUERY):
+        get = lambda k: row[k].value if row[k] is not None else None  # noqa: E731
+        wd = lambda k: get(k).rsplit("/", 1)[1] if get(k) else None  # noqa: E731
+        said = get("pred") == "said"
+        fact = {
+            "article": get("article"),
+            "predicate": get("pred"),
+            "subject": get("sLabel"),
+            "subject_id": get("s"),
+            "subject_wikidata": wd("sWd"),
+            "object": None if said else get("oLabel"),
+            "object_id": None if said else get("o"),
+            "object_wikidata": None if said else wd("oWd"),
+            "claim": get("claim"),
+            "date": get("date"),
+            "modality": get("modality"),
+            "role": get("role"),
+            "channel": get("channel"),
+            "sentence": get("sentence"),
+            "start": int(get("start")),
+            "end": int(get("end")),
+            "extractor": get("extractor"),
+            "confidence": float(get("confidence")),
+        }
+        key = json.dumps(fact, sort_keys=True)
+        if key not in seen:
+            seen.add(key)
+            yield fact
+
+
+def export(store: KGStore, fmt: str, output: str | Path) -> int:
+    """Write the store in a format to a file (atomically); returns the records written
+    (quads, triples or facts)."""
+    if fmt not in FORMATS:
+        raise ValueError(f"unknown format {fmt!r} (choose from {', '.join(FORMATS)})")
+    output = Path(output)
+    output.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=output.parent, prefix=f".{output.name}.")
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            count = _write(store, fmt, fh)
+        os.replace(tmp, output)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    return count
+
+
+def _write(store: KGStore, fmt: str, fh: IO[bytes]) -> int:
+    if fmt == "facts":
+        n = 0
+        for fact in iter_facts(store):
+            fh.write(json.dumps(fact, ensure_ascii=False).encode("utf-8") + b"\n")
+            n += 1
+        return n
+    if fmt == "turtle":  # a triples format: the union of all graphs
+        triples = list(dict.fromkeys(q.triple for q in store.ox))
+        ox.serialize(triples, fh, ox.RdfFormat.TURTLE, prefixes=PREFIXES)
+        return len(triples)
+    store.ox.dump(fh, RDF_FORMATS[fmt], prefixes=PREFIXES if fmt != "nquads" else None)
+    return len(store)

@@ -1,0 +1,150 @@
+"""metWith: two named persons met, held talks, or spoke by phone or video.
+
+Forms read: meeting verbs ("X met Y", "X and Y held talks", "X received/hosted Y",
+"X and Y exchange documents"), meeting nouns ("a meeting with Y", "talks with Y", "the
+meeting between X and Y"), co-presence ("seated next to Y"), speech addressed to a
+person ("X told Y that", "X assured Y"), and "the two leaders/presidents" for the last
+two persons named.
+"""
+from __future__ import annotations
+
+from typing import Iterator
+
+from spacy.tokens import Span, Token
+
+from kg.extract.context import Context
+from kg.extract.syntax import children, conjuncts, negated, persons, prep_objects
+from kg.model import Entity, Fact
+
+NAME = "meetings"
+
+MEET_VERBS = frozenset({"meet", "receive", "host", "welcome", "greet", "talk", "negotiate",
+                        "exchange", "sit", "seat", "discuss", "hug", "shake"})
+MEET_NOUNS = frozenset({"meeting", "talks", "talk", "summit", "call", "conversation",
+                        "negotiations", "visit", "session", "encounter", "bilateral"})
+ADDRESS_VERBS = frozenset({"tell", "assure", "inform", "thank", "congratulate", "invite"})
+PAIR_WORDS = frozenset({"leaders", "presidents", "heads", "sides", "counterparts"})
+PHONE = frozenset({"phone", "telephone", "call"})
+VIDEO = frozenset({"video", "videoconference", "online", "virtually"})
+
+
+def extract(ctx: Context) -> Iterator[Fact]:
+    seen: set[tuple[str, str]] = set()
+    for sent in ctx.doc.sents:
+        for tok in sent:
+            pairs = list(_pairs_at(ctx, tok, sent))
+            for a, b, conf in pairs:
+                if a == b:
+                    continue
+                key = tuple(sorted((a.key, b.key)))
+                channel = _channel(sent)
+                if (key, sent.start) in seen:
+                    continue
+                seen.add((key, sent.start))
+                yield Fact("metWith", a, b, ctx.evidence(sent.start_char, sent.end_char),
+                           NAME, conf, channel=channel)
+
+
+def _pairs_at(ctx: Context, tok: Token, sent: Span) -> Iterator[tuple[Entity, Entity, float]]:
+    lemma = tok.lemma_.lower()
+    if tok.pos_ == "VERB" and not negated(tok):
+        if lemma in MEET_VERBS:
+            subj = _subjects(ctx, tok)
+            objs = []
+            for o in children(tok, "dobj"):
+                objs += persons(ctx, o)
+            for o in prep_objects(tok, "with", "next", "to", "beside", "alongside"):
+                objs += persons(ctx, o)
+            if lemma in ("sit", "seat"):  # "seated next to Putin", "sitting X next to him"
+                objs += _next_to(ctx, tok)
+            yield from _combine(subj, objs, 0.8)
+            if not objs and len(subj) >= 2 and lemma in ("meet", "talk", "negotiate", "exchange"):
+                yield subj[0], subj[1], 0.8
+            if not objs and not subj and lemma in ("talk", "discuss", "meet"):
+                yield from _pair_words(ctx, tok)
+        elif lemma in ADDRESS_VERBS:
+            subj = _subjects(ctx, tok)
+            objs = []
+            for o in children(tok, "dobj", "dative"):
+                objs += persons(ctx, o)
+            yield from _combine(subj, objs, 0.6)
+        elif lemma in ("hold", "have", "carry", "attend", "travel", "go", "fly", "come"):
+            for noun in [c for c in tok.subtree if c.lemma_.lower() in MEET_NOUNS and c.pos_ == "NOUN"]:
+                subj = _subjects(ctx, tok)
+                objs = []
+                for o in prep_objects(noun, "with"):
+                    objs += persons(ctx, o)
+                yield from _combine(subj, objs, 0.75)
+                if not subj and not objs:
+                    yield from _pair_words(ctx, tok)
+    elif tok.pos_ == "NOUN" and lemma in MEET_NOUNS:
+        between = []
+        for o in prep_objects(tok, "between"):
+            between += persons(ctx, o)
+        if len(between) >= 2:
+            yield between[0], between[1], 0.8
+
+
+def _subjects(ctx: Context, verb: Token) -> list[Entity]:
+    subj = []
+    for s in children(verb, "nsubj"):
+        subj += persons(ctx, s)
+    if not subj and verb.dep_ in ("conj", "xcomp", "advcl") and verb.head.pos_ in ("VERB", "AUX"):
+        for s in children(verb.head, "nsubj"):
+            subj += persons(ctx, s)
+    if not subj:
+        for s in children(verb, "nsubj"):
+            if s.lower_ in PAIR_WORDS:
+                subj += _last_two(ctx, s.idx)
+    return subj
+
+
+def _next_to(ctx: Context, verb: Token) -> list[Entity]:
+    out = []
+    for t in verb.subtree:
+        if t.lower_ == "next" or t.lower_ in ("beside", "alongside"):
+            for c in t.subtree:
+                if c.i != t.i:
+                    ent = ctx.refer(c)
+                    if ent is not None:
+                        out.append(ent)
+                        break
+    for o in children(verb, "dobj"):
+        out += persons(ctx, o)
+    return out
+
+
+def _combine(subj: list[Entity], objs: list[Entity], conf: float):
+    for a in subj:
+        for b in objs:
+            if a != b:
+                yield a, b, conf
+
+
+def _pair_words(ctx: Context, verb: Token):
+    for s in children(verb, "nsubj"):
+        if s.lower_ in PAIR_WORDS:
+            two = _last_two(ctx, s.idx)
+            if len(two) == 2:
+                yield two[0], two[1], 0.6
+
+
+def _last_two(ctx: Context, before: int) -> list[Entity]:
+    out: list[Entity] = []
+    for m in reversed(ctx.res.mentions):
+        if m.start >= before or m.entity.type != "Person":
+            continue
+        if m.entity not in out:
+            out.append(m.entity)
+        if len(out) == 2:
+            break
+    return out
+
+
+def _channel(sent: Span) -> str | None:
+    words = {t.lower_ for t in sent}
+    if words & {"phone", "telephone"} or "phone call" in sent.text.lower():
+        return "phone"
+    if words & VIDEO:
+        return "video"
+    return None

@@ -1,0 +1,117 @@
+"""memberOf: a country belongs to an international organisation.
+
+A country (or "they"/"we"/"the two countries", or a capital standing for its country)
+and an organisation in one sentence count when the dependency path between them passes
+a membership cue: "is a member of", "joined", "remain in", "sit side by side in",
+"ally/partner in", "which includes/consists of", "a customs union ... through the EAEU",
+"member states", "summit of". Negated paths never count.
+"""
+from __future__ import annotations
+
+from typing import Iterator
+
+from spacy.tokens import Span, Token
+
+from kg.extract.context import Context
+from kg.extract.syntax import NEGATIONS
+from kg.model import Entity, Fact
+
+NAME = "membership"
+
+MEMBER_CUES = frozenset("""
+member members membership join accede ally allies partner partners remain stay sit
+participate include consist comprise belong through via union state states founder
+founding chair chairmanship summit delegation troops contingent mission bloc grouping
+groupings
+""".split())
+PLURAL_PRONOUNS = frozenset({"they", "we", "both"})
+MAX_PATH = 9
+
+
+def extract(ctx: Context) -> Iterator[Fact]:
+    seen: set[tuple[str, str, int]] = set()
+    for sent in ctx.doc.sents:
+        orgs = [(t, ctx.entity(t, frozenset({"Organization"}))) for t in sent]
+        orgs = [(t, e) for t, e in orgs if e is not None and _is_bloc(ctx, e)]
+        if not orgs:
+            continue
+        members = list(_member_tokens(ctx, sent))
+        for mtok, country in members:
+            for otok, org in orgs:
+                path = _path(mtok, otok)
+                if path is None or len(path) > MAX_PATH:
+                    continue
+                inner = path[1:-1]
+                if not any(t.lemma_.lower() in MEMBER_CUES or t.lower_ in MEMBER_CUES for t in inner):
+                    continue
+                if any(c.dep_ == "neg" or c.lower_ in NEGATIONS for t in path for c in t.children):
+                    continue
+                key = (country.key, org.key, sent.start)
+                if key in seen:
+                    continue
+                seen.add(key)
+                yield Fact("memberOf", country, org, ctx.evidence(sent.start_char, sent.end_char),
+                           NAME, 0.75)
+
+
+def _is_bloc(ctx: Context, org: Entity) -> bool:
+    """International organisations: in the gazetteer with no home country, or defined by
+    an acronym in the text."""
+    entry = ctx.gaz.entries.get(org.key)
+    if entry is None:
+        return org.key == f"organization/{org.key.split('/', 1)[1]}" and org.name.isupper() is False \
+            and any(w[0].isupper() for w in org.name.split()) and len(org.name.split()) >= 3
+    return entry.country is None
+
+
+def _member_tokens(ctx: Context, sent: Span) -> Iterator[tuple[Token, Entity]]:
+    seen_keys = set()
+    for tok in sent:
+        country = ctx.country_of(tok)
+        if country is not None and ctx.res.demonym_at(tok) is None:
+            m = ctx.mention(tok)
+            span = ctx.doc.char_span(m.start, m.end, alignment_mode="expand") if m else None
+            if span is None or tok == span.root:
+                yield tok, country
+                seen_keys.add(country.key)
+        elif tok.lower_ in PLURAL_PRONOUNS or (tok.lower_ in ("countries", "nations") and
+                                               any(c.lower_ in ("two", "2", "both") for c in tok.children)):
+            if tok.lower_ == "we":
+                c = _speaker_country(ctx, tok)
+                if c is not None:
+                    yield tok, c
+                continue
+            for c in _last_countries(ctx, sent.start_char, 2):
+                yield tok, c
+
+
+def _speaker_country(ctx: Context, tok: Token) -> Entity | None:
+    """'We remain in the CSTO' inside a quotation: the country named last before 'we'."""
+    for m in reversed(ctx.res.mentions):
+        if m.start < tok.idx and m.entity.type == "Country" and tok.idx - m.start < 300:
+            return m.entity
+    return None
+
+
+def _last_countries(ctx: Context, before: int, n: int) -> list[Entity]:
+    out: list[Entity] = []
+    for m in reversed(ctx.res.mentions):
+        if m.start >= before or m.entity.type != "Country":
+            continue
+        if m.entity not in out:
+            out.append(m.entity)
+        if len(out) == n:
+            break
+    return out if len(out) == n else []
+
+
+def _path(a: Token, b: Token) -> list[Token] | None:
+    """Tokens on the dependency path from a to b (both included)."""
+    up_a = [a] + list(a.ancestors)
+    up_b = [b] + list(b.ancestors)
+    common = next((t for t in up_a if t in up_b), None)
+    if common is None:
+        return None
+    left = up_a[: up_a.index(common) + 1]
+    right = up_b[: up_b.index(common)]
+    return left + list(reversed(right))

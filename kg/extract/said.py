@@ -1,0 +1,371 @@
+"""said: who made which statement. A claim is stored as what somebody said.
+
+Two rule families:
+- reported speech: a reporting verb whose subject is a person (a name, a pronoun, or a
+  description such as "the analyst"), with the claim in its complement clause ("X said
+  that ...", "..., X noted", "X told Y that ...", "X called on Y to ...") or around an
+  "according to X" phrase;
+- direct quotations: quotation marks of every kind (“ ” « » „ " and paragraphs that
+  continue a quotation), joined when split by "he said", attributed by the nearest
+  reporting clause after or before the quotation, or to the previous quotation's speaker
+  when a quotation paragraph carries no attribution.
+Quotations inside a reported claim belong to that claim.
+"""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import Iterator
+
+from spacy.tokens import Span, Token
+
+from kg.extract.context import PERSON_PRONOUNS, ROLE_NOUNS, Context
+from kg.extract.syntax import children, conjuncts, negated
+from kg.model import Entity, Fact
+
+NAME = "said"
+
+REPORTING_VERBS = frozenset("""
+say tell note stress explain state add believe think argue warn emphasize emphasise
+promise assure claim insist suggest testify comment announce declare write recall admit
+deny agree point underline reiterate observe remark acknowledge predict describe
+characterise characterize call urge answer reply respond confirm report complain
+""".split())
+#: verbs whose claim is everything after the verb ("called on X to ...", "promised X ...")
+OBJECT_CLAIM_VERBS = frozenset({"call", "urge", "promise", "characterise", "characterize",
+                                "describe", "warn", "assure"})
+OPEN_QUOTES = "“«„\""
+CLOSE_FOR = {"“": "”", "«": "»", "„": "“", "\"": "\""}
+_WS = re.compile(r"\s+")
+_STRIP = "“”«»„\"‘’' \n\t,.:;–—-"
+
+
+@dataclass
+class Quote:
+    start: int  # content offsets (marks excluded)
+    end: int
+    outer_start: int  # with marks
+    outer_end: int
+
+
+def extract(ctx: Context) -> Iterator[Fact]:
+    facts: list[tuple[int, int, Fact]] = []  # (claim start, claim end, fact)
+    quotes = find_quotes(ctx.doc.text)
+    events = []  # reported claims and quotations, processed in text order
+    for sent in ctx.doc.sents:
+        for tok in sent:
+            if tok.lemma_.lower() in REPORTING_VERBS and tok.pos_ in ("VERB", "NOUN"):
+                events.append((tok.idx, "verb", tok))
+            elif tok.lower_ == "according" and tok.i + 1 < len(ctx.doc) and ctx.doc[tok.i + 1].lower_ == "to":
+                events.append((tok.idx, "according", tok))
+    for q in quotes:
+        events.append((q.outer_end, "quote", q))
+    events.sort(key=lambda e: (e[0], e[1] != "verb"))
+    for pos, kind, item in events:
+        if kind == "verb":
+            found = list(_reported(ctx, item, quotes))
+        elif kind == "according":
+            found = list(_according(ctx, item))
+        else:
+            found = list(_quoted(ctx, item, facts))
+        for start, end, fact in found:
+            if not any(_covered(start, end, s, e) and f.subject == fact.subject
+                       for s, e, f in facts):
+                facts.append((start, end, fact))
+                ctx.speakers.append((end, fact.subject))
+    for _, _, fact in facts:
+        yield fact
+
+
+def find_quotes(text: str) -> list[Quote]:
+    """Quotations with their marks; a quotation left open at a paragraph's end continues
+    when the next paragraph opens with a mark, else ends with the paragraph."""
+    quotes: list[Quote] = []
+    i, n = 0, len(text)
+    while i < n:
+        ch = text[i]
+        if ch in OPEN_QUOTES and _opens(text, i):
+            close = CLOSE_FOR[ch]
+            j = i + 1
+            start = j
+            while j < n:
+                if text[j] == close and (close != "“" or True):
+                    break
+                if text[j] == "\n":
+                    k = j
+                    while k < n and text[k] in "\n \t":
+                        k += 1
+                    if k < n and text[k] == ch:  # continued quotation
+                        j = k + 1
+                        continue
+                    break
+                j += 1
+            end = j
+            outer_end = j + 1 if j < n and text[j] == close else j
+            if end - start > 1:
+                quotes.append(Quote(start, end, i, outer_end))
+            i = outer_end
+        else:
+            i += 1
+    return quotes
+
+
+def _opens(text: str, i: int) -> bool:
+    if text[i] != "\"":
+        return True
+    return i == 0 or not text[i - 1].isalnum()
+
+
+def _covered(s1: int, e1: int, s2: int, e2: int) -> bool:
+    overlap = min(e1, e2) - max(s1, s2)
+    return overlap > 0.5 * (e1 - s1)
+
+
+def _clean(text: str) -> str:
+    text = _WS.sub(" ", text.replace("“", "").replace("”", "").replace("«", "").replace("»", "")
+                   .replace("„", "").replace("\"", ""))
+    return text.strip(_STRIP.replace("’", "")).strip()
+
+
+def _make(ctx: Context, speaker: Entity, start: int, end: int, ev_start: int, ev_end: int,
+          confidence: float) -> tuple[int, int, Fact] | None:
+    claim = _clean(ctx.doc.text[start:end])
+    if len(claim.split()) < 3:
+        return None
+    span = ctx.doc.char_span(start, end, alignment_mode="expand")
+    mentions = tuple(dict.fromkeys(m.entity for m in ctx.mentions_in(span))) if span else ()
+    fact = Fact("said", speaker, None, ctx.evidence(ev_start, ev_end), NAME, confidence,
+                claim=claim, mentions=mentions)
+    return start, end, fact
+
+
+# ---- reported speech --------------------------------------------------------------------
+
+def _speakers(ctx: Context, verb: Token) -> list[Entity]:
+    subjects = children(verb, "nsubj")
+    if not subjects and verb.dep_ in ("conj", "advcl", "xcomp") and verb.head.pos_ == "VERB":
+        subjects = children(verb.head, "nsubj")
+    out = []
+    for subj in subjects:
+        for t in conjuncts(subj):
+            ent = ctx.refer(t) or _person_in(ctx, t)
+            if ent is not None and ent not in out:
+                out.append(ent)
+    return out
+
+
+def _person_in(ctx: Context, head: Token) -> Entity | None:
+    """'political expert Yermukhamet Yertysbayev', 'the head of the club, Nikita Mendkovich'."""
+    for tok in head.subtree:
+        ent = ctx.entity(tok, frozenset({"Person"}))
+        if ent is not None:
+            return ent
+    return None
+
+
+def _reported(ctx: Context, verb: Token, quotes: list[Quote]) -> Iterator[tuple[int, int, Fact]]:
+    if verb.pos_ != "VERB" or negated(verb):
+        return
+    speakers = _speakers(ctx, verb)
+    if not speakers:
+        return
+    claim_toks = _claim_tokens(verb)
+    if not claim_toks:
+        return
+    start = claim_toks[0].idx
+    end = claim_toks[-1].idx + len(claim_toks[-1])
+    # a quotation that the clause only introduces is handled as a quotation
+    for q in quotes:
+        if q.outer_start <= start and end <= q.outer_end + 1:
+            return
+    sent = verb.sent
+    for speaker in speakers:
+        made = _make(ctx, speaker, start, end, min(sent.start_char, start), max(sent.end_char, end), 0.75)
+        if made:
+            yield made
+
+
+def _claim_tokens(verb: Token) -> list[Token]:
+    """The complement that holds what was said."""
+    for dep in ("ccomp",):
+        comps = children(verb, dep)
+        if comps:
+            toks = sorted(comps[0].subtree, key=lambda t: t.i)
+            while toks and (toks[0].lower_ == "that" or toks[0].is_punct):
+                toks = toks[1:]
+            while toks and toks[-1].is_punct:
+                toks = toks[:-1]
+            return toks
+    if verb.dep_ in ("advcl", "parataxis") and verb.head.pos_ in ("VERB", "AUX") and any(
+            c.lower_ in ("as",) for c in verb.children):
+        # "..., as X noted in a recent article, CLAUSE"
+        own = set(verb.subtree)
+        toks = [t for t in verb.head.subtree if t not in own and not t.is_punct or t.i > verb.i]
+        toks = [t for t in sorted(verb.head.subtree, key=lambda t: t.i) if t not in own]
+        while toks and toks[0].is_punct:
+            toks = toks[1:]
+        return toks
+    if verb.lemma_.lower() in OBJECT_CLAIM_VERBS:
+        toks = [t for t in verb.subtree if t.i > verb.i]
+        toks = sorted(toks, key=lambda t: t.i)
+        if toks and toks[0].lower_ in ("on", "for", "upon"):
+            toks = toks[1:]
+        while toks and toks[-1].is_punct:
+            toks = toks[:-1]
+        return toks if len(toks) >= 4 else []
+    if verb.lemma_.lower() == "say" and verb.dep_ == "advcl" and verb.tag_ == "VBG":
+        return []
+    return []
+
+
+def _according(ctx: Context, according: Token) -> Iterator[tuple[int, int, Fact]]:
+    """'According to X, CLAUSE' / 'CLAUSE, according to X.' / 'The visit, according to the
+    analyst, became symbolic ...'."""
+    doc = ctx.doc
+    to = doc[according.i + 1]
+    pobjs = [c for c in to.children if c.dep_ == "pobj"] or \
+            [t for t in doc[to.i + 1: to.i + 4] if t.pos_ in ("PROPN", "NOUN", "PRON")]
+    speakers: list[Entity] = []
+    for p in pobjs[:1]:
+        for t in conjuncts(p):
+            ent = ctx.refer(t) or _person_in(ctx, t)
+            if ent is not None and ent not in speakers:
+                speakers.append(ent)
+    if not speakers:
+        return
+    sent = according.sent
+    phrase_end = max(t.i for t in according.subtree) if list(according.subtree) else to.i
+    phrase_end = max(phrase_end, max((t.i for p in pobjs for t in p.subtree), default=to.i))
+    while phrase_end + 1 < sent.end and doc[phrase_end + 1].dep_ in ("appos", "punct") and doc[phrase_end + 1].text != ",":
+        phrase_end += 1
+    before = doc[sent.start: according.i]
+    after = doc[phrase_end + 1: sent.end]
+    if sum(1 for t in after if not t.is_punct) >= 3:
+        # "According to Tokaev, CLAUSE" or "The visit, according to X, became ..."
+        toks = [t for t in after if not t.is_space]
+    else:
+        toks = [t for t in before if not t.is_space]
+    toks = [t for t in toks]
+    while toks and toks[0].is_punct:
+        toks = toks[1:]
+    while toks and toks[-1].is_punct:
+        toks = toks[:-1]
+    if not toks:
+        return
+    start, end = toks[0].idx, toks[-1].idx + len(toks[-1])
+    for speaker in speakers:
+        made = _make(ctx, speaker, start, end, sent.start_char, sent.end_char, 0.7)
+        if made:
+            yield made
+
+
+# ---- direct quotations ------------------------------------------------------------------
+
+def _quoted(ctx: Context, q: Quote, facts) -> Iterator[tuple[int, int, Fact]]:
+    text = ctx.doc.text
+    if _is_partial(text, q):
+        return
+    speaker = _attribution_after(ctx, q) or _attribution_before(ctx, q)
+    confidence = 0.9
+    if speaker is None:
+        speaker = _previous_speaker(ctx, q)
+        confidence = 0.6
+    if speaker is None:
+        return
+    made = _make(ctx, speaker, q.start, q.end, q.outer_start, q.outer_end, confidence)
+    if made:
+        yield made
+
+
+def _is_partial(text: str, q: Quote) -> bool:
+    """A quoted phrase inside a sentence ('a “special character.”') is not a quotation
+    of its own: it opens after a word rather than at a sentence or clause start."""
+    i = q.outer_start - 1
+    while i >= 0 and text[i] in " \t":
+        i -= 1
+    if i < 0 or text[i] in "\n.:!?;–—":
+        return False
+    if text[i] == ",":  # 'Peskov stated, “...”' opens a quotation
+        return False
+    return True
+
+
+def _window(ctx: Context, start: int, end: int) -> Span | None:
+    return ctx.doc.char_span(start, end, alignment_mode="contract")
+
+
+def _attribution_after(ctx: Context, q: Quote) -> Entity | None:
+    """', Yertysbayev said on Soloviev LIVE.' / ', said Gupta.' / ', he points out.' /
+    ', the expert on international relations Andrey Koshkin.'"""
+    text = ctx.doc.text
+    stop = len(text)
+    for ch in (".\n", ". ", "\n", "“", "\""):
+        k = text.find(ch, q.outer_end + 1)
+        if k != -1:
+            stop = min(stop, k + 1)
+    if not re.match(r"\s*[,:]?\s*[\w“\"]", text[q.outer_end:stop]) or stop - q.outer_end < 3:
+        return None
+    span = _window(ctx, q.outer_end, stop)
+    if span is None or len(span) == 0:
+        return None
+    if text[q.outer_end:q.outer_end + 3].strip().startswith(":") and not any(
+            t.lemma_.lower() in REPORTING_VERBS for t in span):
+        return None
+    for tok in span:
+        if tok.lemma_.lower() in REPORTING_VERBS and tok.pos_ in ("VERB",):
+            subj = children(tok, "nsubj")
+            for s in subj:
+                ent = ctx.refer(s) or _person_in(ctx, s)
+                if ent is not None:
+                    return ent
+            for t in span:  # "said Gupta" parsed without a subject
+                if t.i > tok.i:
+                    ent = ctx.refer(t) if t.lower_ not in PERSON_PRONOUNS else None
+                    if ent is not None:
+                        return ent
+            for t in span:
+                if t.i < tok.i:
+                    ent = ctx.refer(t)
+                    if ent is not None:
+                        return ent
+    # no verb: '”, the expert on international relations Andrey Koshkin.'
+    if text[q.outer_end:q.outer_end + 2].lstrip().startswith(","):
+        persons = ctx.mentions_in(span, frozenset({"Person"}))
+        if persons and len(span) <= 12:
+            return persons[-1].entity
+    return None
+
+
+def _attribution_before(ctx: Context, q: Quote) -> Entity | None:
+    """'Peskov stated, “...”' / 'He said: “...”'."""
+    text = ctx.doc.text
+    i = q.outer_start - 1
+    while i >= 0 and text[i] in " \t":
+        i -= 1
+    if i < 0 or text[i] not in ",:":
+        return None
+    start = max(text.rfind(".", 0, i), text.rfind("\n", 0, i), text.rfind("”", 0, i)) + 1
+    span = _window(ctx, start, i)
+    if span is None:
+        return None
+    for tok in reversed(list(span)):
+        if tok.lemma_.lower() in REPORTING_VERBS and tok.pos_ == "VERB":
+            for s in children(tok, "nsubj"):
+                ent = ctx.refer(s) or _person_in(ctx, s)
+                if ent is not None:
+                    return ent
+    return None
+
+
+def _previous_speaker(ctx: Context, q: Quote) -> Entity | None:
+    """A quotation paragraph with no attribution continues the previous speaker when the
+    previous paragraph ended with that speaker's quotation or statement."""
+    if not ctx.speakers:
+        return None
+    last_end, speaker = ctx.speakers[-1]
+    between = ctx.doc.text[last_end:q.outer_start]
+    if between.count("\n\n") + between.count("\n") <= 2 and len(between) < 400:
+        if not ctx.mentions_in(_window(ctx, last_end, q.outer_start) or ctx.doc[0:0],
+                               frozenset({"Person"})):
+            return speaker
+    return None

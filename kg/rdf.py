@@ -1,0 +1,194 @@
+"""Facts -> RDF quads in the article's named graph, with provenance (the RDF contract).
+
+Never touches spaCy: it reads ``Article``, ``Fact`` and the entity variants only.
+"""
+from __future__ import annotations
+
+import hashlib
+import re
+from typing import Iterable, Iterator
+
+from pyoxigraph import Literal, NamedNode, Quad
+
+from kg.model import Article, Entity, Fact
+from kg.vocab import KZO_IRI, KZR_IRI, PROV_IRI, SCHEMA_IRI, WD_IRI
+
+RDF = "http://www.w3.org/1999/02/22-rdf-syntax-ns#"
+RDFS = "http://www.w3.org/2000/01/rdf-schema#"
+OWL = "http://www.w3.org/2002/07/owl#"
+SKOS = "http://www.w3.org/2004/02/skos/core#"
+XSD = "http://www.w3.org/2001/XMLSchema#"
+
+ENTITY_GRAPH = NamedNode(KZR_IRI + "entities")
+_SAFE_ID = re.compile(r"[^A-Za-z0-9._~-]+")
+
+
+def kzo(term: str) -> NamedNode:
+    return NamedNode(KZO_IRI + term)
+
+
+def _n(base: str, term: str) -> NamedNode:
+    return NamedNode(base + term)
+
+
+TYPE = _n(RDF, "type")
+LABEL = _n(RDFS, "label")
+ALT = _n(SKOS, "altLabel")
+SAME = _n(OWL, "sameAs")
+
+
+def article_iri(article_id: str) -> NamedNode:
+    return NamedNode(f"{KZR_IRI}article/{safe_id(article_id)}")
+
+
+def safe_id(text: str) -> str:
+    """An article id as an IRI path segment (ids come from file names and feeds)."""
+    s = _SAFE_ID.sub("-", text).strip("-")
+    return s[:120] or hashlib.sha1(text.encode()).hexdigest()[:16]
+
+
+def entity_iri(entity: Entity) -> NamedNode:
+    """kzr:person_kassym-jomart-tokayev, kzr:city_moscow: valid SPARQL prefixed names."""
+    return NamedNode(KZR_IRI + entity.key.replace("/", "_", 1))
+
+
+def entity_key(iri: str) -> str:
+    return iri[len(KZR_IRI):].replace("_", "/", 1)
+
+
+def _hash(*parts: object) -> str:
+    return hashlib.sha1("\x1f".join(map(str, parts)).encode("utf-8")).hexdigest()[:20]
+
+
+def date_literal(value: str) -> Literal:
+    kinds = {10: "date", 7: "gYearMonth", 4: "gYear"}
+    return Literal(value, datatype=_n(XSD, kinds.get(len(value), "string")))
+
+
+def _text(value: str) -> Literal:
+    return Literal(value)
+
+
+def _int(value: int) -> Literal:
+    return Literal(str(value), datatype=_n(XSD, "integer"))
+
+
+def _dec(value: float) -> Literal:
+    return Literal(f"{value:.4f}", datatype=_n(XSD, "decimal"))
+
+
+def article_quads(article: Article, facts: Iterable[Fact], variants: dict[str, set[str]],
+                  entities: dict[str, Entity], build: NamedNode, version: str) -> list[Quad]:
+    """Everything one article contributes, in its own named graph."""
+    g = article_iri(article.id)
+    out: list[Quad] = []
+
+    def add(s, p, o):
+        out.append(Quad(s, p, o, g))
+
+    _describe_article(add, g, article)
+    used: dict[str, Entity] = {}
+    for fact in facts:
+        for ent in (fact.subject, fact.object, *fact.mentions):
+            if ent is not None:
+                used[ent.key] = ent
+        _fact(add, g, article, fact, build, version)
+    for key, ent in sorted(used.items()):
+        node = entity_iri(ent)
+        add(node, TYPE, kzo(ent.type if ent.type in _ENTITY_CLASSES else "Other"))
+        for v in sorted(set(variants.get(key, ())) | {ent.name}):
+            add(node, ALT, _text(v))
+        if ent.wikidata:
+            add(node, SAME, NamedNode(WD_IRI + ent.wikidata))
+    add(build, TYPE, kzo("Build"))
+    add(build, TYPE, _n(PROV_IRI, "Activity"))
+    add(build, kzo("extractorVersion"), _text(version))
+    return _dedupe(out)
+
+
+_ENTITY_CLASSES = {"Person", "Country", "City", "Region", "Organization", "Agreement", "Event", "Other"}
+
+
+def entity_label_quads(entities: Iterable[Entity]) -> Iterator[Quad]:
+    """Canonical labels live in one graph, recomputed from all articles after a build."""
+    for ent in entities:
+        yield Quad(entity_iri(ent), LABEL, _text(ent.name), ENTITY_GRAPH)
+
+
+def _describe_article(add, g: NamedNode, a: Article) -> None:
+    add(g, TYPE, _n(SCHEMA_IRI, "NewsArticle"))
+    add(g, _n(SCHEMA_IRI, "identifier"), _text(a.id))
+    if a.title:
+        add(g, _n(SCHEMA_IRI, "headline"), _text(a.title))
+    if a.date:
+        add(g, _n(SCHEMA_IRI, "datePublished"), date_literal(a.date))
+    if a.outlet:
+        add(g, _n(SCHEMA_IRI, "publisher"), _text(a.outlet))
+    if a.url and re.match(r"^https?://[^\s<>\"{}|\\^`]+$", a.url):
+        add(g, _n(SCHEMA_IRI, "url"), Literal(a.url, datatype=_n(XSD, "anyURI")))
+    if a.sha256:
+        add(g, kzo("sha256"), _text(a.sha256))
+
+
+def _fact(add, g: NamedNode, article: Article, f: Fact, build: NamedNode, version: str) -> None:
+    s = entity_iri(f.subject)
+    pred = kzo(f.predicate)
+    about = None
+    if f.predicate == "visited":
+        o = entity_iri(f.object)
+        about = NamedNode(f"{KZR_IRI}visit/{_hash(article.id, f.subject.key, f.object.key)}")
+        add(about, TYPE, kzo("Visit"))
+        add(about, kzo("agent"), s)
+        add(about, kzo("place"), o)
+        if f.date:
+            add(about, kzo("date"), date_literal(f.date))
+        if f.modality:
+            add(about, kzo("modality"), _text(f.modality))
+        add(s, pred, o)
+    elif f.predicate == "said":
+        o = about = NamedNode(f"{KZR_IRI}claim/{_hash(article.id, f.subject.key, f.claim)}")
+        add(o, TYPE, kzo("Claim"))
+        add(o, kzo("speaker"), s)
+        add(o, kzo("text"), _text(f.claim or ""))
+        for m in f.mentions:
+            add(o, kzo("mentions"), entity_iri(m))
+        add(s, pred, o)
+    elif f.predicate == "holdsPosition":
+        org = entity_iri(f.object)
+        o = about = NamedNode(f"{KZR_IRI}position/{f.subject.key.split('/', 1)[1]}/"
+                              f"{f.object.key.replace('/', '-')}")
+        add(o, TYPE, kzo("Position"))
+        add(o, kzo("positionIn"), org)
+        if f.role:
+            add(o, kzo("role"), _text(f.role))
+        add(s, pred, o)
+    else:
+        o = entity_iri(f.object)
+        add(s, pred, o)
+        if f.predicate == "metWith":
+            add(o, pred, s)
+    node = NamedNode(f"{KZR_IRI}assertion/"
+                     f"{_hash(article.id, f.predicate, f.subject.key, o.value, f.evidence.start, f.evidence.end)}")
+    add(node, TYPE, kzo("Assertion"))
+    add(node, TYPE, _n(RDF, "Statement"))
+    add(node, TYPE, _n(PROV_IRI, "Entity"))
+    add(node, _n(RDF, "subject"), s)
+    add(node, _n(RDF, "predicate"), pred)
+    add(node, _n(RDF, "object"), o)
+    if about is not None:
+        add(node, kzo("about"), about)
+    add(node, _n(PROV_IRI, "wasDerivedFrom"), g)
+    add(node, _n(PROV_IRI, "wasGeneratedBy"), build)
+    add(node, kzo("evidenceText"), _text(f.evidence.sentence))
+    add(node, kzo("charStart"), _int(f.evidence.start))
+    add(node, kzo("charEnd"), _int(f.evidence.end))
+    add(node, kzo("evidenceSpan"), NamedNode(f"{g.value}#char={f.evidence.start},{f.evidence.end}"))
+    add(node, kzo("extractor"), _text(f.extractor))
+    add(node, kzo("extractorVersion"), _text(version))
+    add(node, kzo("confidence"), _dec(f.confidence))
+    if f.channel:
+        add(node, kzo("channel"), _text(f.channel))
+
+
+def _dedupe(quads: list[Quad]) -> list[Quad]:
+    return list(dict.fromkeys(quads))

@@ -1,0 +1,138 @@
+"""The embedded store: Oxigraph on disk, rdflib's Dataset API on top.
+
+Each article is one named graph, replaced atomically (one SPARQL update = one Oxigraph
+transaction), so a crash never leaves half an article. Canonical entity labels live in
+one derived graph, recomputed from all articles after each build.
+"""
+from __future__ import annotations
+
+from collections import Counter
+from pathlib import Path
+from typing import Iterable
+
+import pyoxigraph as ox
+
+from kg.model import Entity
+from kg.rdf import ENTITY_GRAPH, article_iri, entity_key, entity_label_quads
+from kg.vocab import KZO_IRI, KZR_IRI, PREFIXES
+
+DEFAULT_STORE = "kg-store"
+
+
+class StoreError(Exception):
+    """A store that cannot be opened or written; the message names the directory."""
+
+
+class KGStore:
+    def __init__(self, path: str | Path = DEFAULT_STORE, *, read_only: bool = False,
+                 create: bool = True):
+        self.path = Path(path)
+        if read_only or not create:
+            if not (self.path / "CURRENT").exists():
+                raise StoreError(f"{self.path}: no store here (run `kg build` first)")
+        try:
+            if read_only:
+                self.ox = ox.Store.read_only(str(self.path))
+            else:
+                self.path.mkdir(parents=True, exist_ok=True)
+                self.ox = ox.Store(str(self.path))
+        except OSError as exc:
+            msg = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+            if "lock" in msg.lower():
+                msg = "the store is in use by another process (another build?)"
+            raise StoreError(f"{self.path}: {msg}") from exc
+
+    # ---- writing --------------------------------------------------------------------------
+    def replace_graph(self, graph: ox.NamedNode, quads: Iterable[ox.Quad]) -> None:
+        """Replace one named graph atomically with the given quads."""
+        body = " .\n".join(f"{q.subject} {q.predicate} {q.object}" for q in quads)
+        update = f"DROP SILENT GRAPH {graph} ;\nINSERT DATA {{ GRAPH {graph} {{\n{body} }} }}"
+        self.ox.update(update)
+
+    def remove_article(self, article_id: str) -> bool:
+        g = article_iri(article_id)
+        if not self.ox.contains_named_graph(g):
+            return False
+        self.ox.update(f"DROP GRAPH {g}")
+        return True
+
+    def article_sha(self, article_id: str) -> str | None:
+        g = article_iri(article_id)
+        for q in self.ox.quads_for_pattern(g, ox.NamedNode(KZO_IRI + "sha256"), None, g):
+            return q.object.value
+        return None
+
+    def article_version(self, article_id: str) -> str | None:
+        g = article_iri(article_id)
+        rows = self.ox.query(
+            f"SELECT ?v WHERE {{ GRAPH {g} {{ ?b a <{KZO_IRI}Build> ; <{KZO_IRI}extractorVersion> ?v }} }}")
+        for row in rows:
+            return row["v"].value
+        return None
+
+    def refresh_entities(self, known: dict[str, Entity]) -> int:
+        """Recompute the canonical label of every entity any article mentions: the
+        gazetteer's name where known, else the variant seen most often (ties: longest)."""
+        counts: dict[str, Counter] = {}
+        rows = self.ox.query(
+            "SELECT ?e ?l WHERE { GRAPH ?g { ?e <http://www.w3.org/2004/02/skos/core#altLabel> ?l } "
+            f"FILTER(?g != {ENTITY_GRAPH}) }}")
+        for row in rows:
+            counts.setdefault(row["e"].value, Counter())[row["l"].value] += 1
+        entities = []
+        for iri, c in sorted(counts.items()):
+            key = entity_key(iri)
+            if key in known:
+                entities.append(known[key])
+            else:
+                name = max(c.items(), key=lambda kv: (kv[1], len(kv[0]), kv[0]))[0]
+                entities.append(Entity(key=key, name=name, type="Other"))
+        self.replace_graph(ENTITY_GRAPH, entity_label_quads(entities))
+        return len(entities)
+
+    # ---- reading --------------------------------------------------------------------------
+    def query(self, sparql: str, substitutions: dict | None = None, *, union: bool = True):
+        return self.ox.query(sparql, use_default_graph_as_union=union, prefixes=PREFIXES,
+                             substitutions=substitutions)
+
+    def entity_labels(self) -> tuple[dict[str, set[str]], dict[str, str]]:
+        """Every entity node with all its labels, and its Wikidata id where known."""
+        labels: dict[str, set[str]] = {}
+        wikidata: dict[str, str] = {}
+        rows = self.query("SELECT ?e ?l ?wd WHERE { ?e a ?t . FILTER(?t IN (kzo:Person, kzo:Country, "
+                          "kzo:City, kzo:Region, kzo:Organization, kzo:Agreement, kzo:Event, kzo:Other)) "
+                          "{ ?e rdfs:label ?l } UNION { ?e skos:altLabel ?l } OPTIONAL { ?e owl:sameAs ?wd } }")
+        for r in rows:
+            labels.setdefault(r["e"].value, set()).add(r["l"].value)
+            if r["wd"] is not None:
+                wikidata[r["e"].value] = r["wd"].value.rsplit("/", 1)[1]
+        return labels, wikidata
+
+    def article_ids(self) -> list[str]:
+        rows = self.query("SELECT ?id WHERE { GRAPH ?g { ?g a schema:NewsArticle ; schema:identifier ?id } }")
+        return sorted(r["id"].value for r in rows)
+
+    def __len__(self) -> int:
+        return len(self.ox)
+
+    def dataset(self):
+        """This store as an rdflib ``Dataset`` (oxrdflib), default graph = union of all."""
+        from oxrdflib import OxigraphStore
+        from rdflib import Dataset
+
+        ds = Dataset(store=OxigraphStore(store=self.ox), default_union=True)
+        for prefix, ns in PREFIXES.items():
+            ds.bind(prefix, ns)
+        return ds
+
+    def flush(self) -> None:
+        self.ox.flush()
+
+    def close(self) -> None:
+        self.ox = None  # pyoxigraph closes the database when the object is dropped
+
+    def __enter__(self) -> "KGStore":
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()

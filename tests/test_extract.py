@@ -1,0 +1,117 @@
+"""Sentence -> facts tables for each relation: general forms news uses."""
+from __future__ import annotations
+
+import pytest
+
+
+def _rows(facts, predicate):
+    out = set()
+    for f in facts:
+        if f.predicate != predicate:
+            continue
+        obj = f.claim if predicate == "said" else (f.object.name if f.object else None)
+        out.add((f.subject.name, obj))
+    return out
+
+
+VISITS = [
+    ("Tokayev's visit to Moscow was a success.", ("Kassym-Jomart Tokayev", "Moscow")),
+    ("Putin travelled to Kazakhstan last week.", ("Vladimir Putin", "Kazakhstan")),
+    ("Lavrov will fly to Astana on Monday for talks.", ("Sergey Lavrov", "Astana")),
+    ("The visit of Mikhail Mishustin to Almaty lasted two days.", ("Mikhail Mishustin", "Almaty")),
+    ("French President Emmanuel Macron hosted his Kazakh counterpart Kassym-Jomart Tokayev in Paris.",
+     ("Kassym-Jomart Tokayev", "Paris")),
+    ("Chinese President Xi Jinping chose Astana for his first foreign visit.", ("Xi Jinping", "Astana")),
+]
+
+
+@pytest.mark.parametrize("text,expected", VISITS)
+def test_extract_visits(extract, text, expected):
+    assert expected in _rows(extract(text), "visited")
+
+
+def test_extract_visit_planned_and_dated(extract):
+    facts = [f for f in extract("Russian President Vladimir Putin is expected to visit "
+                                "Kazakhstan on November 9.", date="2023-11-06")
+             if f.predicate == "visited"]
+    assert [(f.object.name, f.modality, f.date) for f in facts] == [("Kazakhstan", "planned", "2023-11-09")]
+
+
+def test_extract_visit_city_and_country_are_one_trip(extract):
+    facts = extract("Tokayev traveled to Russia for a meeting with Putin in Moscow. "
+                    "Tokayev's visit to Moscow was short.")
+    assert {f.object.name for f in facts if f.predicate == "visited"} == {"Moscow"}
+
+
+def test_extract_no_visit_when_negated(extract):
+    assert not _rows(extract("Putin did not visit Kazakhstan this year."), "visited")
+
+
+SAID = [
+    ("“We will always be together,” Tokayev said.", ("Kassym-Jomart Tokayev", "We will always be together")),
+    ("Peskov said that the talks were constructive and useful.",
+     ("Dmitry Peskov", "the talks were constructive and useful")),
+    ("According to Lavrov, the two countries share the longest land border in the world.",
+     ("Sergey Lavrov", "the two countries share the longest land border in the world")),
+    ("Kazakhstan will not help Russia circumvent sanctions, Tokayev told reporters.",
+     ("Kassym-Jomart Tokayev", "Kazakhstan will not help Russia circumvent sanctions")),
+]
+
+
+@pytest.mark.parametrize("text,expected", SAID)
+def test_extract_said(extract, text, expected):
+    assert expected in _rows(extract(text), "said")
+
+
+def test_extract_said_pronoun_speaker_and_split_quote(extract):
+    text = ("Russian Foreign Minister Sergey Lavrov spoke to journalists.\n\n"
+            "“Our relations are strong,” he said. “They will grow.”")
+    claims = _rows(extract(text), "said")
+    assert any(s == "Sergey Lavrov" and "Our relations are strong" in c for s, c in claims)
+
+
+def test_extract_said_never_credits_an_outlet(extract):
+    facts = extract("The Kremlin said on Monday that the talks would continue next year.")
+    assert not [f for f in facts if f.predicate == "said"]
+
+
+MEMBERS = [
+    ("Kazakhstan and Russia are members of the Eurasian Economic Union.",
+     {("Kazakhstan", "Eurasian Economic Union"), ("Russia", "Eurasian Economic Union")}),
+    ("Armenia is a member of the CSTO.", {("Armenia", "Collective Security Treaty Organization")}),
+]
+
+
+@pytest.mark.parametrize("text,expected", MEMBERS)
+def test_extract_membership(extract, text, expected):
+    assert expected <= _rows(extract(text), "memberOf")
+
+
+def test_extract_membership_negated_is_not_a_fact(extract):
+    assert not _rows(extract("Kazakhstan is not a member of NATO."), "memberOf")
+
+
+MEETINGS = [
+    "Tokayev met Putin in Moscow.",
+    "Putin held talks with Tokayev on Monday.",
+    "Kazakh President Kassym-Jomart Tokayev attends a meeting with Russian President Vladimir Putin.",
+]
+
+
+@pytest.mark.parametrize("text", MEETINGS)
+def test_extract_meetings(extract, text):
+    rows = _rows(extract(text), "metWith")
+    assert {frozenset(r) for r in rows} == {frozenset({"Kassym-Jomart Tokayev", "Vladimir Putin"})}
+
+
+POSITIONS = [
+    ("Kremlin spokesman Dmitry Peskov declined to comment.", ("Dmitry Peskov", "Kremlin")),
+    ("Kazakh Deputy Prime Minister Serik Zhumangarin spoke on Tuesday.", ("Serik Zhumangarin", "Kazakhstan")),
+    ("Aigerim Bekova, head of the Almaty Policy Institute, disagreed.",
+     ("Aigerim Bekova", "Almaty Policy Institute")),
+]
+
+
+@pytest.mark.parametrize("text,expected", POSITIONS)
+def test_extract_positions(extract, text, expected):
+    assert expected in _rows(extract(text), "holdsPosition")

@@ -1,0 +1,87 @@
+"""End to end: the seeds become a store a user can query, export and look at."""
+from __future__ import annotations
+
+import json
+
+import pyoxigraph as ox
+
+from kg.export import export, iter_facts
+from kg.pipeline import build
+from kg.store import KGStore
+
+from conftest import SEEDS
+
+
+def _facts(store, predicate):
+    return [f for f in iter_facts(store) if f["predicate"] == predicate]
+
+
+def test_pipeline_tokayev_visited_moscow_with_evidence(seed_store):
+    visits = [f for f in _facts(seed_store, "visited")
+              if f["subject"] == "Kassym-Jomart Tokayev" and f["object"] == "Moscow"]
+    by_article = {f["article"]: f for f in visits}
+    assert {"000_90fc43503a82d13d", "001_a574f8d1869c4b01", "002_c8ae2f43715b0230"} <= set(by_article)
+    fact = by_article["001_a574f8d1869c4b01"]
+    assert fact["sentence"] == "Tokaev’s visit to Moscow took place on April 3."
+    assert fact["date"] == "2019-04-03"
+    assert fact["modality"] == "occurred"
+    text = (SEEDS / "001_a574f8d1869c4b01.txt").read_text(encoding="utf-8")
+    from kg.corpus import read_file
+
+    cleaned = read_file(SEEDS / "001_a574f8d1869c4b01.txt")[0].text
+    assert cleaned[fact["start"]:fact["end"]] == fact["sentence"]
+    assert fact["sentence"] in text
+
+
+def test_pipeline_facts_export_has_design_fields(seed_store, tmp_path):
+    out = tmp_path / "facts.jsonl"
+    n = export(seed_store, "facts", out)
+    lines = [json.loads(line) for line in out.read_text(encoding="utf-8").splitlines()]
+    assert n == len(lines) > 50
+    keys = {"article", "predicate", "subject", "subject_id", "subject_wikidata", "object",
+            "object_id", "object_wikidata", "claim", "date", "modality", "role", "sentence",
+            "start", "end", "extractor", "confidence"}
+    assert all(keys <= set(line) for line in lines)
+    said = [line for line in lines if line["predicate"] == "said"]
+    assert said and all(line["claim"] and line["object"] is None for line in said)
+    putin = [line for line in lines if line["subject"] == "Vladimir Putin"]
+    assert putin and all(line["subject_wikidata"] == "Q7747" for line in putin)
+
+
+def test_pipeline_second_build_leaves_store_unchanged(tmp_path):
+    store = KGStore(tmp_path / "s")
+    first = build([SEEDS], store)
+    before = set(store.ox)
+    second = build([SEEDS], store)
+    assert second.articles == 0 and second.skipped == 5
+    assert set(store.ox) == before
+    forced = build([SEEDS], store, force=True)
+    assert forced.articles == 5
+    assert set(store.ox) == before
+    assert first.quads == second.quads == forced.quads == len(before)
+
+
+def test_pipeline_exports_parse_back(seed_store, tmp_path):
+    quads = set(seed_store.ox)
+    triples = {q.triple for q in quads}
+    for fmt, kind in (("turtle", ox.RdfFormat.TURTLE), ("trig", ox.RdfFormat.TRIG),
+                      ("nquads", ox.RdfFormat.N_QUADS), ("jsonld", ox.RdfFormat.JSON_LD)):
+        path = tmp_path / f"out.{fmt}"
+        export(seed_store, fmt, path)
+        parsed = list(ox.parse(path=str(path), format=kind))
+        if fmt == "turtle":
+            assert {q.triple for q in parsed} == triples, fmt
+        else:
+            assert set(parsed) == quads, fmt
+
+
+def test_pipeline_html_view_holds_the_graph(seed_store, tmp_path):
+    from kg.network import to_networkx
+    from kg.viz import render_html
+
+    g = to_networkx(seed_store)
+    page = render_html(g, tmp_path / "graph.html").read_text(encoding="utf-8")
+    for label in ("Kassym-Jomart Tokayev", "Vladimir Putin", "Moscow",
+                  "Collective Security Treaty Organization"):
+        assert label in page
+    assert "http://" not in page and "https://" not in page.replace("https:\\/\\/", "")
