@@ -163,7 +163,7 @@ def _org_names(doc: Doc, gaz: Gazetteer) -> list[Span]:
             start = i + 1 if doc[i].lower_ == "the" else i
             end = max(t.i for t in heads) + 1
             for t in doc[end:j]:  # keep "of Asian and African Countries" after the head
-                if t.lower_ in ("of", "for", "on") or _cap(t):
+                if t.lower_ in ("of", "for", "on", "and") or _cap(t):
                     end = t.i + 1 if _cap(t) else end
                 else:
                     break

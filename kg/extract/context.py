@@ -3,6 +3,7 @@ shared reference rules (pronouns and descriptions such as "the Kazakh leader")."
 from __future__ import annotations
 
 import datetime as dt
+from collections import Counter
 from dataclasses import dataclass, field
 from functools import cached_property
 
@@ -34,6 +35,7 @@ class Context:
     ref_date: dt.date | None = None
     ref_estimated: bool = False  # ref_date inferred from the text, not the article's date
     speakers: list[tuple[int, Entity]] = field(default_factory=list)  # (char, speaker) so far
+    claims: list[tuple[int, int, Entity]] = field(default_factory=list)  # claim spans so far
 
     # ---- evidence -------------------------------------------------------------------------
     def evidence(self, start: int, end: int) -> Evidence:
@@ -96,56 +98,107 @@ class Context:
         if token.lower_ in PERSON_PRONOUNS:
             return self.last_person(token.idx)
         if token.pos_ in ("NOUN", "PROPN") and token.lower_ in ROLE_NOUNS:
+            for child in token.children:  # "the acting president of Kazakhstan, Kasim-Zhomart Tokaev"
+                if child.dep_ in ("appos", "compound", "conj"):
+                    ent = self.entity(child, frozenset({"Person"}))
+                    if ent is not None:
+                        return ent
             return self.describe(token)
         return None
 
+    def claim_speaker_at(self, pos: int) -> Entity | None:
+        for start, end, speaker in self.claims:
+            if start <= pos < end:
+                return speaker
+        return None
+
     def last_person(self, before: int) -> Entity | None:
-        """The salient person before a position: the last speaker if recent, else the last
-        person named as a subject, else the last person named."""
-        if self.speakers and before - self.speakers[-1][0] < 600:
-            return self.speakers[-1][1]
-        last_subject = last_any = None
+        """The salient person before a position: whoever was last a speaker or a named
+        subject; inside a quotation, never the quotation's own speaker (a 'he' in someone's
+        words is somebody else), and then the article's most mentioned person."""
+        inside = self.claim_speaker_at(before)
+        best_pos, best = -1, None
+        if self.speakers and inside is None:
+            pos, speaker = self.speakers[-1]
+            if before - pos < 600:
+                best_pos, best = pos, speaker
+        last_any = None
         for m in self.res.mentions:
             if m.start >= before:
                 break
-            if m.entity.type != "Person":
+            if m.entity.type != "Person" or m.entity == inside:
                 continue
             last_any = m.entity
             span = self.doc.char_span(m.start, m.end, alignment_mode="expand")
-            if span is not None and span.root.dep_ in ("nsubj", "nsubjpass"):
-                last_subject = m.entity
-        return last_subject or last_any
+            if span is not None and span.root.dep_ in ("nsubj", "nsubjpass") and m.start > best_pos:
+                best_pos, best = m.start, m.entity
+        if inside is not None:
+            claim_start = next(s for s, e, sp in self.claims if s <= before < e)
+            local = [m.entity for m in self.res.mentions if claim_start <= m.start < before
+                     and m.entity.type == "Person" and m.entity != inside]
+            if local:
+                return local[-1]
+            return self.most_mentioned(exclude=inside)
+        return best or last_any
+
+    def most_mentioned(self, exclude: Entity | None = None) -> Entity | None:
+        counts = Counter(m.entity for m in self.res.mentions
+                         if m.entity.type == "Person" and m.entity != exclude)
+        return counts.most_common(1)[0][0] if counts else None
 
     def describe(self, head: Token) -> Entity | None:
         """'the analyst', 'the Kazakh president', 'the head of Kazakhstan', 'his Kazakh
-        counterpart': the person in this article whose title fits, nearest before."""
+        counterpart': the person of this article whose title fits."""
         role = head.lower_
         country = None
         for child in head.children:
-            if child.dep_ in ("amod", "compound", "poss"):
+            if child.dep_ in ("amod", "compound", "poss", "nmod"):
                 country = country or self.country_of(child)
             if child.dep_ == "prep" and child.lower_ == "of":
                 for pobj in child.children:
                     country = country or self.country_of(pobj)
         if role == "speaker" and self.speakers:
             return self.speakers[-1][1]
-        if role == "counterpart":
-            role = None
-        before, after = [], []
-        for title in self.positions:
-            if role and role not in title.role_words:
-                continue
-            if country is not None and title.org != country and title.country != country:
-                continue
-            (before if title.start < head.idx else after).append(title)
-        if before:
-            return before[-1].person
-        if after:
-            return after[0].person
+        words = _role_class(role)
+        matches = [t for t in self.positions
+                   if (words is None or t.role_words & words)
+                   and (country is None or country in (t.org, t.country))]
+        if matches:
+            if role in COMMENTATORS:  # "the analyst": the one just quoted or introduced
+                before = [t for t in matches if t.start < head.idx]
+                return (before[-1] if before else matches[0]).person
+            counts = Counter(m.entity for m in self.res.mentions)
+            return max(matches, key=lambda t: (counts[t.person], t.start < head.idx)).person
+        if role in COMMENTATORS and self.speakers:
+            return self.speakers[-1][1]
         if country is not None:  # the gazetteer knows who holds the office
-            for m in self.res.mentions:
-                entry = self.gaz.entries.get(m.entity.key)
-                if (entry and entry.country == country.key and m.entity.type == "Person"
-                        and (role is None or any(role in r.lower() for r in entry.roles))):
-                    return m.entity
+            counts = Counter(m.entity for m in self.res.mentions)
+            for person, _ in counts.most_common():
+                entry = self.gaz.entries.get(person.key)
+                if (entry and entry.country == country.key and person.type == "Person"
+                        and (words is None or any(w in r.lower() for r in entry.roles for w in words))):
+                    return person
         return None
+
+
+#: descriptions of commentators, which refer to the nearest one
+COMMENTATORS = frozenset({"analyst", "expert", "scientist", "observer", "researcher",
+                          "economist", "specialist", "commentator", "speaker", "columnist"})
+#: role words that describe the same kind of office
+_ROLE_CLASSES = (
+    frozenset({"president", "leader", "head", "chairman", "chairwoman", "chair", "premier",
+               "king", "emir", "chancellor"}),
+    COMMENTATORS | {"political", "professor", "fellow", "associate"},
+    frozenset({"spokesman", "spokeswoman", "spokesperson", "secretary"}),
+    frozenset({"minister", "premier"}),
+    frozenset({"ambassador", "envoy", "diplomat"}),
+)
+
+
+def _role_class(role: str) -> frozenset[str] | None:
+    if role in ("counterpart", "colleague"):
+        return None
+    for cls in _ROLE_CLASSES:
+        if role in cls:
+            return cls
+    return frozenset({role})

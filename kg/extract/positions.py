@@ -19,6 +19,7 @@ from spacy.tokens import Token
 
 from kg.extract.context import ROLE_NOUNS, Context
 from kg.model import Entity, Fact
+from kg.names import slug
 
 NAME = "positions"
 
@@ -35,6 +36,7 @@ STATE_OFFICES = frozenset({"president", "minister", "premier", "spokesman", "spo
 NOT_OFFICES = frozenset({"expert", "analyst", "scientist", "observer", "counterpart",
                          "colleague", "diplomat", "official", "politician", "economist",
                          "journalist", "lawyer", "speaker", "leader"})
+SPOKESPERSONS = frozenset({"spokesman", "spokeswoman", "spokesperson"})
 BOUNDARY = frozenset({",", ".", ";", ":", "(", ")", "—", "–", "\n"})
 ORG_OR_COUNTRY = frozenset({"Organization", "Country"})
 
@@ -69,8 +71,10 @@ def find_titles(ctx: Context) -> list[Title]:
 
 def extract(ctx: Context) -> Iterator[Fact]:
     seen: set[tuple[str, str]] = set()
-    for t in ctx.positions:
+    for t in list(ctx.positions) + list(_described(ctx)):
         obj = t.org or t.country
+        if obj is None and t.role_words & SPOKESPERSONS:
+            obj = _organisation_before(ctx, t.start)
         if obj is None and t.role_words & STATE_OFFICES:
             entry = ctx.gaz.entries.get(t.person.key)
             obj = ctx.gaz.get(entry.country) if entry else None
@@ -85,39 +89,65 @@ def extract(ctx: Context) -> Iterator[Fact]:
 
 
 def _title_before(ctx: Context, name_start: int, person: Entity) -> Title | None:
-    """Walk left from the name over title words, demonyms, 'of COUNTRY', organisations."""
+    """Walk left from the name over title words, demonyms, 'of COUNTRY', organisations,
+    and a quoted outlet name ('“First Russian” columnist Andrey Perla')."""
     doc = ctx.doc
     i = name_start - 1
     role_toks: list[Token] = []
     org = country = None
-    while i >= 0 and name_start - i <= 9:
+    while i >= 0 and name_start - i <= 10:
         tok = doc[i]
         low = tok.lower_
-        if low in ROLE_NOUNS or (low in TITLE_MODIFIERS and role_toks):
+        prev = doc[i - 1] if i > 0 else None
+        if low in ROLE_NOUNS:
             role_toks.insert(0, tok)
-        elif low in TITLE_MODIFIERS and i + 1 < name_start and doc[i + 1].lower_ in ROLE_NOUNS:
+        elif low in TITLE_MODIFIERS and (role_toks or (i + 1 < name_start and doc[i + 1].lower_ in ROLE_NOUNS)):
             role_toks.insert(0, tok)
-        elif low == "of" and role_toks and i > 0 and doc[i - 1].lower_ in ROLE_NOUNS | TITLE_MODIFIERS:
+        elif low == "state" and prev is not None and prev.lower_ == "of":  # Secretary of State
             role_toks.insert(0, tok)
-        elif ctx.country_of(tok) is not None and (role_toks or low == "of"):
+        elif low == "of" and role_toks and prev is not None and prev.lower_ in ROLE_NOUNS | TITLE_MODIFIERS:
+            role_toks.insert(0, tok)
+        elif ctx.country_of(tok) is not None and (role_toks or (prev is not None and prev.lower_ == "of")):
             country = country or ctx.country_of(tok)
+        elif low == "of" and i + 1 < name_start and ctx.country_of(doc[i + 1]) is not None:
+            pass  # "the President of Kazakhstan Kasym-Jomart Tokayev"
         elif ctx.entity(tok, frozenset({"Organization"})) is not None and role_toks:
             org = org or ctx.entity(tok, frozenset({"Organization"}))
-        elif low in ("of",) and i + 1 < name_start and ctx.country_of(doc[i + 1]) is not None:
-            pass
-        elif tok.text in ("“", "”", "\"", "'s", "’s") or tok.is_space:
+        elif tok.text in CLOSE_MARKS and role_toks:
+            outlet, i = _quoted_name(ctx, i)
+            org = org or outlet
+            if outlet is None:
+                break
+        elif tok.text in ("'s", "’s") or tok.is_space:
             pass
         else:
             break
         i -= 1
-    role_toks = [t for t in role_toks if t.lower_ != "of" or t is not role_toks[0]]
     if not role_toks or not any(t.lower_ in ROLE_NOUNS for t in role_toks):
         return None
-    if role_toks and role_toks[-1].i != name_start - 1 and doc[name_start - 1].text not in ("”",):
-        # the title must touch the name ("President Putin"), else it describes someone else
-        if ctx.country_of(doc[name_start - 1]) is None:
-            return None
+    if role_toks[-1].i != name_start - 1 and ctx.country_of(doc[name_start - 1]) is None:
+        return None  # the title must touch the name ("President Putin")
     return _make(ctx, person, role_toks, org, country, doc[i + 1].idx, doc[name_start].idx)
+
+
+CLOSE_MARKS = frozenset({"”", "\"", "»"})
+OPEN_MARKS = frozenset({"“", "\"", "«"})
+
+
+def _quoted_name(ctx: Context, close: int) -> tuple[Entity | None, int]:
+    """A capitalised name in quotation marks ending at token ``close``: an outlet."""
+    doc = ctx.doc
+    j = close - 1
+    while j >= 0 and close - j <= 6 and doc[j].text not in OPEN_MARKS:
+        if not (doc[j].text[:1].isupper() or doc[j].is_punct):
+            return None, close
+        j -= 1
+    if j < 0 or doc[j].text not in OPEN_MARKS or j == close - 1:
+        return None, close
+    name = doc[j + 1: close].text
+    entity = ctx.gaz.lookup(name, "Organization") or Entity(
+        key=f"organization/{slug(name)}", name=name, type="Organization")
+    return entity, j
 
 
 def _apposition_after(ctx: Context, name_end: int, person: Entity) -> Title | None:
@@ -127,7 +157,7 @@ def _apposition_after(ctx: Context, name_end: int, person: Entity) -> Title | No
         return None
     toks = []
     for tok in doc[name_end + 1: name_end + 25]:
-        if tok.text in BOUNDARY or tok.pos_ in ("VERB", "AUX") and tok.dep_ not in ("amod",):
+        if tok.text in BOUNDARY or tok.is_space or tok.pos_ in ("VERB", "AUX") and tok.dep_ not in ("amod",):
             break
         toks.append(tok)
     return _phrase_title(ctx, person, toks)
@@ -142,7 +172,7 @@ def _apposition_before(ctx: Context, name_start: int, person: Entity) -> Title |
     i = name_start - 2
     while i >= 0 and name_start - i < 25:
         tok = doc[i]
-        if tok.text in BOUNDARY or tok.pos_ in ("VERB", "AUX") or tok.lower_ in ("to",) and i > 0 and doc[i - 1].lower_ == "according":
+        if tok.text in BOUNDARY or tok.is_space or tok.pos_ in ("VERB", "AUX"):
             break
         toks.insert(0, tok)
         i -= 1
@@ -152,7 +182,10 @@ def _apposition_before(ctx: Context, name_start: int, person: Entity) -> Title |
 
 
 def _phrase_title(ctx: Context, person: Entity, toks: list[Token]) -> Title | None:
-    """A title phrase: optional determiner, title words, a role noun, then of/at/in/to X."""
+    """A title phrase: optional determiner, title words, a role noun, then of/at/in/to X.
+    A phrase naming another person is a list of people, not a title."""
+    if any(ctx.entity(t, frozenset({"Person"})) not in (None, person) for t in toks):
+        return None
     j = 0
     org = country = None
     while j < len(toks) and (toks[j].lower_ in ("a", "an", "the") or toks[j].pos_ in ("NUM",)
@@ -202,3 +235,38 @@ def _make(ctx, person, role_toks, org, country, start, end) -> Title:
     if org is not None and country is None:
         country = ctx.gaz.country_of(org.key)
     return Title(person, role, frozenset(t.lower_ for t in role_toks), org, country, start, end)
+
+
+def _organisation_before(ctx: Context, start: int) -> Entity | None:
+    """'after the Kremlin confirmed the meeting, spokesman Dmitry Peskov said': the
+    organisation a spokesperson speaks for, named earlier in the same sentence."""
+    span = ctx.doc.char_span(start, start + 1, alignment_mode="expand")
+    if span is None:
+        return None
+    sent = span[0].sent
+    orgs = ctx.mentions_in(ctx.doc[sent.start: span[0].i], frozenset({"Organization"}))
+    return orgs[-1].entity if orgs else None
+
+
+def _described(ctx: Context) -> Iterator[Title]:
+    """'The Russian president calls ...': a definite description with a country, resolved
+    to the person it denotes, states that person's office."""
+    for tok in ctx.doc:
+        if tok.lower_ not in ROLE_NOUNS or tok.lower_ in NOT_OFFICES or tok.pos_ != "NOUN":
+            continue
+        if not any(c.lower_ == "the" for c in tok.children):
+            continue
+        if ctx.entity(tok) is not None or any(ctx.entity(c, frozenset({"Person"})) for c in tok.children):
+            continue
+        country = None
+        for c in tok.children:
+            if c.dep_ in ("amod", "compound"):
+                country = country or ctx.country_of(c)
+        if country is None:
+            continue
+        person = ctx.describe(tok)
+        if person is None:
+            continue
+        mods = [c for c in tok.children if c.dep_ in ("amod", "compound") and c.lower_ in TITLE_MODIFIERS]
+        role_toks = sorted(mods + [tok], key=lambda t: t.i)
+        yield _make(ctx, person, role_toks, None, country, tok.idx, tok.idx + len(tok))

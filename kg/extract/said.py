@@ -14,7 +14,7 @@ Quotations inside a reported claim belong to that claim.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Iterator
 
 from spacy.tokens import Span, Token
@@ -33,9 +33,10 @@ characterise characterize call urge answer reply respond confirm report complain
 """.split())
 #: verbs whose claim is everything after the verb ("called on X to ...", "promised X ...")
 OBJECT_CLAIM_VERBS = frozenset({"call", "urge", "promise", "characterise", "characterize",
-                                "describe", "warn", "assure"})
+                                "describe", "warn", "assure", "pledge", "vow"})
 OPEN_QUOTES = "“«„\""
-CLOSE_FOR = {"“": "”", "«": "»", "„": "“", "\"": "\""}
+#: closing marks accepted for each opening mark (news mixes them: "...” happens)
+CLOSE_FOR = {"“": "”\"", "«": "»", "„": "“”\"", "\"": "\"”"}
 _WS = re.compile(r"\s+")
 _STRIP = "“”«»„\"‘’' \n\t,.:;–—-"
 
@@ -61,6 +62,7 @@ def extract(ctx: Context) -> Iterator[Fact]:
     for q in quotes:
         events.append((q.outer_end, "quote", q))
     events.sort(key=lambda e: (e[0], e[1] != "verb"))
+    quoted: set[int] = set()
     for pos, kind, item in events:
         if kind == "verb":
             found = list(_reported(ctx, item, quotes))
@@ -72,9 +74,37 @@ def extract(ctx: Context) -> Iterator[Fact]:
             if not any(_covered(start, end, s, e) and f.subject == fact.subject
                        for s, e, f in facts):
                 facts.append((start, end, fact))
+                if kind == "quote":
+                    quoted.add(id(fact))
                 ctx.speakers.append((end, fact.subject))
-    for _, _, fact in facts:
+                ctx.claims.append((start, end, fact.subject))
+    for _, _, fact in _join_split_quotes(ctx, facts, quoted):
         yield fact
+
+
+def _join_split_quotes(ctx: Context, facts, quoted: set[int]):
+    """'“A,” he said. “B.”' is one claim: quotations of one speaker separated only by a
+    short attribution on the same line are joined."""
+    facts = sorted(facts, key=lambda f: f[0])
+    out: list = []
+    text = ctx.doc.text
+    for start, end, fact in facts:
+        if out:
+            ps, pe, prev = out[-1]
+            gap = text[pe:start]
+            if (prev.subject == fact.subject and id(prev) in quoted and id(fact) in quoted and
+                    "\n" not in gap and len(gap) < 60 and prev.claim and fact.claim and
+                    prev.evidence.end >= pe and fact.evidence.start <= start):
+                claim = prev.claim.rstrip(",") + ". " + fact.claim if not prev.claim.endswith((".", "?", "!")) \
+                    else prev.claim + " " + fact.claim
+                ev = ctx.evidence(prev.evidence.start, fact.evidence.end)
+                joined = replace(prev, claim=claim, evidence=ev,
+                                 mentions=tuple(dict.fromkeys(prev.mentions + fact.mentions)))
+                quoted.add(id(joined))
+                out[-1] = (ps, end, joined)
+                continue
+        out.append((start, end, fact))
+    return out
 
 
 def find_quotes(text: str) -> list[Quote]:
@@ -89,7 +119,7 @@ def find_quotes(text: str) -> list[Quote]:
             j = i + 1
             start = j
             while j < n:
-                if text[j] == close and (close != "“" or True):
+                if text[j] in close:
                     break
                 if text[j] == "\n":
                     k = j
@@ -101,7 +131,7 @@ def find_quotes(text: str) -> list[Quote]:
                     break
                 j += 1
             end = j
-            outer_end = j + 1 if j < n and text[j] == close else j
+            outer_end = j + 1 if j < n and text[j] in close else j
             if end - start > 1:
                 quotes.append(Quote(start, end, i, outer_end))
             i = outer_end
@@ -141,6 +171,15 @@ def _make(ctx: Context, speaker: Entity, start: int, end: int, ev_start: int, ev
 
 # ---- reported speech --------------------------------------------------------------------
 
+def _speaker(ctx: Context, tok: Token) -> Entity | None:
+    """A speaker token: a name, pronoun or description; a description nobody in the
+    article fits ('the head of the republic') is the last speaker."""
+    ent = ctx.refer(tok) or (_person_in(ctx, tok) if tok.pos_ in ("NOUN", "PROPN") else None)
+    if ent is None and tok.lower_ in ROLE_NOUNS and ctx.speakers:
+        ent = ctx.speakers[-1][1]
+    return ent
+
+
 def _speakers(ctx: Context, verb: Token) -> list[Entity]:
     subjects = children(verb, "nsubj")
     if not subjects and verb.dep_ in ("conj", "advcl", "xcomp") and verb.head.pos_ == "VERB":
@@ -148,7 +187,7 @@ def _speakers(ctx: Context, verb: Token) -> list[Entity]:
     out = []
     for subj in subjects:
         for t in conjuncts(subj):
-            ent = ctx.refer(t) or _person_in(ctx, t)
+            ent = _speaker(ctx, t)
             if ent is not None and ent not in out:
                 out.append(ent)
     return out
@@ -176,7 +215,7 @@ def _reported(ctx: Context, verb: Token, quotes: list[Quote]) -> Iterator[tuple[
     end = claim_toks[-1].idx + len(claim_toks[-1])
     # a quotation that the clause only introduces is handled as a quotation
     for q in quotes:
-        if q.outer_start <= start and end <= q.outer_end + 1:
+        if abs(q.start - start) <= 2 and abs(q.end - end) <= 3:
             return
     sent = verb.sent
     for speaker in speakers:
@@ -196,16 +235,19 @@ def _claim_tokens(verb: Token) -> list[Token]:
             while toks and toks[-1].is_punct:
                 toks = toks[:-1]
             return toks
-    if verb.dep_ in ("advcl", "parataxis") and verb.head.pos_ in ("VERB", "AUX") and any(
-            c.lower_ in ("as",) for c in verb.children):
-        # "..., as X noted in a recent article, CLAUSE"
-        own = set(verb.subtree)
-        toks = [t for t in verb.head.subtree if t not in own and not t.is_punct or t.i > verb.i]
-        toks = [t for t in sorted(verb.head.subtree, key=lambda t: t.i) if t not in own]
-        while toks and toks[0].is_punct:
+    head = verb.head
+    if verb.dep_ in ("advcl", "parataxis", "ccomp", "conj") and head.pos_ in ("VERB", "AUX") and (
+            head.i < verb.i or any(c.lower_ == "as" for c in verb.children)):
+        # "CLAUSE, Tokaev stressed in an interview" / "..., as X noted, CLAUSE"
+        own = {t.i for t in verb.subtree}
+        toks = [t for t in sorted(head.subtree, key=lambda t: t.i) if t.i not in own]
+        while toks and (toks[0].is_punct or toks[0].lower_ == "that"):
             toks = toks[1:]
-        return toks
-    if verb.lemma_.lower() in OBJECT_CLAIM_VERBS:
+        while toks and toks[-1].is_punct:
+            toks = toks[:-1]
+        return toks if len(toks) >= 4 else []
+    if verb.lemma_.lower() in OBJECT_CLAIM_VERBS and (verb.lemma_.lower() != "call" or any(
+            c.lower_ in ("on", "for", "upon") for c in verb.children)):
         toks = [t for t in verb.subtree if t.i > verb.i]
         toks = sorted(toks, key=lambda t: t.i)
         if toks and toks[0].lower_ in ("on", "for", "upon"):
@@ -315,9 +357,12 @@ def _attribution_after(ctx: Context, q: Quote) -> Entity | None:
         if tok.lemma_.lower() in REPORTING_VERBS and tok.pos_ in ("VERB",):
             subj = children(tok, "nsubj")
             for s in subj:
-                ent = ctx.refer(s) or _person_in(ctx, s)
+                ent = _speaker(ctx, s)
                 if ent is not None:
                     return ent
+            for m in ctx.mentions_in(span, frozenset({"Person"})):  # "said Gupta", "noted ... Andrey Perla"
+                if m.start > tok.idx:
+                    return m.entity
             for t in span:  # "said Gupta" parsed without a subject
                 if t.i > tok.i:
                     ent = ctx.refer(t) if t.lower_ not in PERSON_PRONOUNS else None
@@ -329,7 +374,7 @@ def _attribution_after(ctx: Context, q: Quote) -> Entity | None:
                     if ent is not None:
                         return ent
     # no verb: '”, the expert on international relations Andrey Koshkin.'
-    if text[q.outer_end:q.outer_end + 2].lstrip().startswith(","):
+    if text[q.outer_end:q.outer_end + 2].lstrip().startswith(",") or text[q.end - 1:q.end] == ",":
         persons = ctx.mentions_in(span, frozenset({"Person"}))
         if persons and len(span) <= 12:
             return persons[-1].entity
@@ -351,7 +396,7 @@ def _attribution_before(ctx: Context, q: Quote) -> Entity | None:
     for tok in reversed(list(span)):
         if tok.lemma_.lower() in REPORTING_VERBS and tok.pos_ == "VERB":
             for s in children(tok, "nsubj"):
-                ent = ctx.refer(s) or _person_in(ctx, s)
+                ent = _speaker(ctx, s)
                 if ent is not None:
                     return ent
     return None
