@@ -137,8 +137,10 @@ def _as_list(value) -> list[str]:
 def _dedupe(preds: Iterable[dict]) -> list[dict]:
     seen, out = set(), []
     for p in preds:
-        key = (p["article"], p["predicate"], p.get("subject_id") or p.get("subject"),
-               p.get("object_id") or p.get("object"), p.get("claim"))
+        ends = (p.get("subject_id") or p.get("subject"), p.get("object_id") or p.get("object"))
+        if p["predicate"] == "metWith":  # symmetric: either order is the same fact
+            ends = tuple(sorted(map(str, ends)))
+        key = (p["article"], p["predicate"], *ends, p.get("claim"))
         if key not in seen:
             seen.add(key)
             out.append(p)

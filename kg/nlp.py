@@ -19,9 +19,22 @@ MAX_CHUNK = 200_000
 def load_pipeline(gazetteer_path: str | None = None) -> Language:
     """spaCy's small English model with the gazetteer as an entity ruler ahead of NER."""
     nlp = spacy.load(MODEL)
+    nlp.add_pipe("line_sentences", before="parser")
     gaz = load_gazetteer(gazetteer_path)
     add_gazetteer_ruler(nlp, gaz)
     return nlp
+
+
+@Language.component("line_sentences")
+def line_sentences(doc: Doc) -> Doc:
+    """A line break ends a sentence: news text puts headlines, list items and paragraphs
+    on their own lines, often without a final full stop."""
+    for tok in doc[:-1]:
+        if tok.is_space and "\n" in tok.text:
+            doc[tok.i + 1].is_sent_start = True
+        elif "\n" in tok.whitespace_:
+            doc[tok.i + 1].is_sent_start = True
+    return doc
 
 
 def add_gazetteer_ruler(nlp: Language, gaz: Gazetteer) -> None:

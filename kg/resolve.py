@@ -161,6 +161,12 @@ def _org_names(doc: Doc, gaz: Gazetteer) -> list[Span]:
         heads = [t for t in run if t.text in ORG_HEADS]
         if heads and len(run) > 1:
             start = i + 1 if doc[i].lower_ == "the" else i
+            first_head = heads[0].i
+            for t in doc[start:first_head]:  # "Kamran Bokhari of Newlines Institute"
+                if t.ent_type_ == "PERSON" and gaz.lookup(t.text, "Organization") is None:
+                    start = t.i + 1
+            while start < first_head and doc[start].lower_ in ORG_CONNECTORS:
+                start += 1
             end = max(t.i for t in heads) + 1
             for t in doc[end:j]:  # keep "of Asian and African Countries" after the head
                 if t.lower_ in ("of", "for", "on", "and") or _cap(t):

@@ -160,8 +160,10 @@ class Context:
         if role == "speaker" and self.speakers:
             return self.speakers[-1][1]
         words = _role_class(role)
+        mods = {c.lower_ for c in head.children} & OFFICE_MODIFIERS
         matches = [t for t in self.positions
                    if (words is None or t.role_words & words)
+                   and (t.role_words & OFFICE_MODIFIERS) <= mods
                    and (country is None or country in (t.org, t.country))]
         if matches:
             if role in COMMENTATORS:  # "the analyst": the one just quoted or introduced
@@ -184,6 +186,9 @@ class Context:
 #: descriptions of commentators, which refer to the nearest one
 COMMENTATORS = frozenset({"analyst", "expert", "scientist", "observer", "researcher",
                           "economist", "specialist", "commentator", "speaker", "columnist"})
+#: modifiers that make a different office: an Assistant Secretary is not the Secretary
+OFFICE_MODIFIERS = frozenset({"deputy", "vice", "assistant", "prime", "foreign", "defence",
+                              "defense", "interior", "finance", "press", "security", "general"})
 #: role words that describe the same kind of office
 _ROLE_CLASSES = (
     frozenset({"president", "leader", "head", "chairman", "chairwoman", "chair", "premier",

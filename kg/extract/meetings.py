@@ -36,6 +36,7 @@ def extract(ctx: Context) -> Iterator[Fact]:
             for a, b, conf in pairs:
                 if a == b:
                     continue
+                a, b = sorted((a, b), key=lambda e: e.key)  # symmetric: one order
                 key = tuple(sorted((a.key, b.key)))
                 channel = _channel(sent)
                 if (key, sent.start) in seen:
@@ -53,7 +54,7 @@ def _pairs_at(ctx: Context, tok: Token, sent: Span) -> Iterator[tuple[Entity, En
             objs = []
             for o in children(tok, "dobj"):
                 objs += persons(ctx, o)
-            for o in prep_objects(tok, "with", "next", "to", "beside", "alongside"):
+            for o in prep_objects(tok, "with", "beside", "alongside"):
                 objs += persons(ctx, o)
             if lemma in ("sit", "seat"):  # "seated next to Putin", "sitting X next to him"
                 objs += _next_to(ctx, tok)
@@ -104,11 +105,16 @@ def _next_to(ctx: Context, verb: Token) -> list[Entity]:
     for t in verb.subtree:
         if t.lower_ == "next" or t.lower_ in ("beside", "alongside"):
             for c in t.subtree:
-                if c.i != t.i:
+                if c.i == t.i:
+                    continue
+                if c.lower_ in ("him", "her"):  # "sitting X next to him": him = the subject
+                    subj = _subjects(ctx, verb)
+                    ent = subj[0] if subj else None
+                else:
                     ent = ctx.refer(c)
-                    if ent is not None:
-                        out.append(ent)
-                        break
+                if ent is not None:
+                    out.append(ent)
+                    break
     for o in children(verb, "dobj"):
         out += persons(ctx, o)
     return out

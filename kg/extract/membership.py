@@ -24,6 +24,9 @@ participate include consist comprise belong through via union state states found
 founding chair chairmanship summit delegation troops contingent mission bloc grouping
 groupings
 """.split())
+INCLUDE_CUES = frozenset({"include", "consist", "comprise"})
+BLOC_WORDS = frozenset({"Union", "Organization", "Organisation", "Treaty", "Community",
+                        "Commonwealth", "Alliance", "Cooperation", "Pact", "Bloc", "Partnership"})
 PLURAL_PRONOUNS = frozenset({"they", "we", "both"})
 MAX_PATH = 9
 
@@ -31,7 +34,7 @@ MAX_PATH = 9
 def extract(ctx: Context) -> Iterator[Fact]:
     seen: set[tuple[str, str, int]] = set()
     for sent in ctx.doc.sents:
-        orgs = [(t, ctx.entity(t, frozenset({"Organization"}))) for t in sent]
+        orgs = [(t, ctx.entity(t, frozenset({"Organization"}))) for t in sent if _is_root(ctx, t)]
         orgs = [(t, e) for t, e in orgs if e is not None and _is_bloc(ctx, e)]
         if not orgs:
             continue
@@ -41,8 +44,12 @@ def extract(ctx: Context) -> Iterator[Fact]:
                 path = _path(mtok, otok)
                 if path is None or len(path) > MAX_PATH:
                     continue
-                inner = path[1:-1]
-                if not any(t.lemma_.lower() in MEMBER_CUES or t.lower_ in MEMBER_CUES for t in inner):
+                inner = [t for t in path[1:-1] if ctx.mention(t) is None]
+                cues = [t for t in inner if t.lemma_.lower() in MEMBER_CUES or t.lower_ in MEMBER_CUES]
+                if not cues:
+                    continue
+                include = next((c for c in cues if c.lemma_.lower() in INCLUDE_CUES), None)
+                if include is not None and not _includes(include, otok):
                     continue
                 if any(c.dep_ == "neg" or c.lower_ in NEGATIONS for t in path for c in t.children):
                     continue
@@ -54,13 +61,34 @@ def extract(ctx: Context) -> Iterator[Fact]:
                            NAME, 0.75)
 
 
+def _is_root(ctx: Context, tok: Token) -> bool:
+    m = ctx.mention(tok)
+    if m is None:
+        return False
+    span = ctx.doc.char_span(m.start, m.end, alignment_mode="expand")
+    return span is not None and tok.i == span.root.i
+
+
+def _includes(cue: Token, org: Token) -> bool:
+    """'the SCO, which includes China': only the organisation the clause is about."""
+    t = cue
+    for _ in range(3):
+        if t.i == org.i:
+            return True
+        if t.dep_ == "relcl" and t.head.i == org.i:
+            return True
+        if any(c.dep_ in ("nsubj", "nsubjpass") and c.i == org.i for c in t.children):
+            return True
+        t = t.head
+    return False
+
+
 def _is_bloc(ctx: Context, org: Entity) -> bool:
-    """International organisations: in the gazetteer with no home country, or defined by
-    an acronym in the text."""
+    """International organisations: in the gazetteer with no home country, or named like
+    one ('... Economic Union', '... Treaty Organization')."""
     entry = ctx.gaz.entries.get(org.key)
     if entry is None:
-        return org.key == f"organization/{org.key.split('/', 1)[1]}" and org.name.isupper() is False \
-            and any(w[0].isupper() for w in org.name.split()) and len(org.name.split()) >= 3
+        return bool(set(org.name.split()) & BLOC_WORDS)
     return entry.country is None
 
 

@@ -252,7 +252,7 @@ def _described(ctx: Context) -> Iterator[Title]:
     """'The Russian president calls ...': a definite description with a country, resolved
     to the person it denotes, states that person's office."""
     for tok in ctx.doc:
-        if tok.lower_ not in ROLE_NOUNS or tok.lower_ in NOT_OFFICES or tok.pos_ != "NOUN":
+        if tok.lower_ not in ROLE_NOUNS or tok.lower_ in NOT_OFFICES or tok.pos_ not in ("NOUN", "PROPN"):
             continue
         if not any(c.lower_ == "the" for c in tok.children):
             continue

@@ -50,7 +50,7 @@ class Quote:
 
 
 def extract(ctx: Context) -> Iterator[Fact]:
-    facts: list[tuple[int, int, Fact]] = []  # (claim start, claim end, fact)
+    facts: list[tuple[int, int, Fact, str]] = []  # (claim start, end, fact, how it was found)
     quotes = find_quotes(ctx.doc.text)
     events = []  # reported claims and quotations, processed in text order
     for sent in ctx.doc.sents:
@@ -62,49 +62,41 @@ def extract(ctx: Context) -> Iterator[Fact]:
     for q in quotes:
         events.append((q.outer_end, "quote", q))
     events.sort(key=lambda e: (e[0], e[1] != "verb"))
-    quoted: set[int] = set()
     for pos, kind, item in events:
         if kind == "verb":
-            found = list(_reported(ctx, item, quotes))
+            found = [(*m, "reported") for m in _reported(ctx, item, quotes)]
         elif kind == "according":
-            found = list(_according(ctx, item))
+            found = [(*m, "reported") for m in _according(ctx, item)]
         else:
-            found = list(_quoted(ctx, item, facts))
-        for start, end, fact in found:
+            found = list(_quoted(ctx, item))
+        for start, end, fact, how in found:
             if not any(_covered(start, end, s, e) and f.subject == fact.subject
-                       for s, e, f in facts):
-                facts.append((start, end, fact))
-                if kind == "quote":
-                    quoted.add(id(fact))
+                       for s, e, f, _ in facts):
+                facts.append((start, end, fact, how))
                 ctx.speakers.append((end, fact.subject))
                 ctx.claims.append((start, end, fact.subject))
-    for _, _, fact in _join_split_quotes(ctx, facts, quoted):
+    for fact in _join_split_quotes(ctx, facts):
         yield fact
 
 
-def _join_split_quotes(ctx: Context, facts, quoted: set[int]):
-    """'“A,” he said. “B.”' is one claim: quotations of one speaker separated only by a
-    short attribution on the same line are joined."""
-    facts = sorted(facts, key=lambda f: f[0])
-    out: list = []
+def _join_split_quotes(ctx: Context, facts) -> list[Fact]:
+    """'“A,” he said. “B.”' is one claim: a quotation with no attribution of its own that
+    follows the same speaker's quotation on the same line is joined to it."""
+    out: list[list] = []
     text = ctx.doc.text
-    for start, end, fact in facts:
-        if out:
-            ps, pe, prev = out[-1]
+    for start, end, fact, how in sorted(facts, key=lambda f: f[0]):
+        if out and how == "continued":
+            ps, pe, prev, prev_how = out[-1]
             gap = text[pe:start]
-            if (prev.subject == fact.subject and id(prev) in quoted and id(fact) in quoted and
-                    "\n" not in gap and len(gap) < 60 and prev.claim and fact.claim and
-                    prev.evidence.end >= pe and fact.evidence.start <= start):
-                claim = prev.claim.rstrip(",") + ". " + fact.claim if not prev.claim.endswith((".", "?", "!")) \
-                    else prev.claim + " " + fact.claim
-                ev = ctx.evidence(prev.evidence.start, fact.evidence.end)
-                joined = replace(prev, claim=claim, evidence=ev,
-                                 mentions=tuple(dict.fromkeys(prev.mentions + fact.mentions)))
-                quoted.add(id(joined))
-                out[-1] = (ps, end, joined)
+            if prev.subject == fact.subject and prev_how != "reported" and "\n" not in gap and len(gap) < 60:
+                sep = " " if prev.claim.endswith((".", "?", "!")) else ". "
+                out[-1] = [ps, end, replace(
+                    prev, claim=prev.claim.rstrip(",") + sep + fact.claim,
+                    evidence=ctx.evidence(prev.evidence.start, fact.evidence.end),
+                    mentions=tuple(dict.fromkeys(prev.mentions + fact.mentions))), prev_how]
                 continue
-        out.append((start, end, fact))
-    return out
+        out.append([start, end, fact, how])
+    return [f for _, _, f, _ in out]
 
 
 def find_quotes(text: str) -> list[Quote]:
@@ -303,20 +295,20 @@ def _according(ctx: Context, according: Token) -> Iterator[tuple[int, int, Fact]
 
 # ---- direct quotations ------------------------------------------------------------------
 
-def _quoted(ctx: Context, q: Quote, facts) -> Iterator[tuple[int, int, Fact]]:
+def _quoted(ctx: Context, q: Quote) -> Iterator[tuple[int, int, Fact, str]]:
     text = ctx.doc.text
     if _is_partial(text, q):
         return
     speaker = _attribution_after(ctx, q) or _attribution_before(ctx, q)
-    confidence = 0.9
+    confidence, how = 0.9, "quote"
     if speaker is None:
         speaker = _previous_speaker(ctx, q)
-        confidence = 0.6
+        confidence, how = 0.6, "continued"
     if speaker is None:
         return
     made = _make(ctx, speaker, q.start, q.end, q.outer_start, q.outer_end, confidence)
     if made:
-        yield made
+        yield (*made, how)
 
 
 def _is_partial(text: str, q: Quote) -> bool:
@@ -340,8 +332,8 @@ def _attribution_after(ctx: Context, q: Quote) -> Entity | None:
     """', Yertysbayev said on Soloviev LIVE.' / ', said Gupta.' / ', he points out.' /
     ', the expert on international relations Andrey Koshkin.'"""
     text = ctx.doc.text
-    stop = len(text)
-    for ch in (".\n", ". ", "\n", "“", "\""):
+    stop = min(len(text), q.outer_end + 160)
+    for ch in (".\n", ". ", "\n"):
         k = text.find(ch, q.outer_end + 1)
         if k != -1:
             stop = min(stop, k + 1)

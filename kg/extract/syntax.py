@@ -43,11 +43,12 @@ def persons(ctx: Context, token: Token) -> list[Entity]:
     out = []
     for t in conjuncts(token):
         ent = ctx.refer(t)
-        if ent is None:  # 'President Vladimir Putin': the head may be the title word
-            for c in t.subtree:
-                ent = ctx.entity(c, frozenset({"Person"}))
-                if ent is not None:
-                    break
+        if ent is None:  # 'the president, Vladimir Putin': a name in apposition
+            for c in t.children:
+                if c.dep_ in ("appos", "compound"):
+                    ent = ctx.entity(c, frozenset({"Person"}))
+                    if ent is not None:
+                        break
         if ent is not None and ent not in out:
             out.append(ent)
     return out

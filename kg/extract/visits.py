@@ -78,6 +78,12 @@ def _from_noun(ctx: Context, noun: Token, sent: Span) -> Iterator[Fact]:
 
 def _noun_agents(ctx: Context, noun: Token) -> list[Entity]:
     for poss in children(noun, "poss"):
+        if poss.pos_ == "PRON":  # "Xi chose Astana for his first visit": his = the subject
+            verb = noun.head.head if noun.dep_ == "pobj" else noun.head
+            for subj in children(verb, "nsubj") if verb.pos_ in ("VERB", "AUX") else []:
+                found = persons(ctx, subj)
+                if found:
+                    return found
         found = persons(ctx, poss)
         if found:
             return found
@@ -95,6 +101,19 @@ def _noun_agents(ctx: Context, noun: Token) -> list[Entity]:
         if head.head.i == head.i:
             break
         head = head.head
+    return _nearest_traveller(ctx, noun)
+
+
+def _nearest_traveller(ctx: Context, noun: Token) -> list[Entity]:
+    """When the parse links a visit to nobody: the nearest person before it in the
+    sentence who is a subject or a possessor ('Putin's journey marks ..., after visits
+    last month to Kyrgyzstan')."""
+    sent = noun.sent
+    for tok in reversed(ctx.doc[sent.start: noun.i]):
+        if tok.dep_ in ("nsubj", "nsubjpass", "poss"):
+            ent = ctx.entity(tok, frozenset({"Person"}))
+            if ent is not None:
+                return [ent]
     return []
 
 
