@@ -297,6 +297,8 @@ def _person_in_article(text: str, persons: dict, surnames: dict, gaz: Gazetteer)
 def _plausible_name(text: str, type_: str) -> bool:
     if not text[0].isupper() and not text[0].isdigit():
         return False
+    if type_ == "Other" and " " not in text:  # "Great" of "Great Eurasia": too thin to be a node
+        return False
     if type_ == "Person":
         return bool(_PERSON_NAME.match(text)) and len(text) > 2
     return len(text) > 1

@@ -115,3 +115,70 @@ POSITIONS = [
 @pytest.mark.parametrize("text,expected", POSITIONS)
 def test_extract_positions(extract, text, expected):
     assert expected in _rows(extract(text), "holdsPosition")
+
+
+def test_extract_split_quotation_is_one_claim(extract):
+    text = ("Kamran Bokhari of the Newlines Institute spoke to reporters.\n\n"
+            "“We’re not talking about an established democracy,” he said. “We are talking about "
+            "a post-Soviet state that is just starting its transition.”")
+    claims = [f for f in extract(text) if f.predicate == "said"]
+    assert len(claims) == 1
+    assert claims[0].subject.name == "Kamran Bokhari"
+    assert "democracy" in claims[0].claim and "transition" in claims[0].claim
+
+
+def test_extract_separately_attributed_quotations_stay_two_claims(extract):
+    text = ("Alexandra Perminova, a researcher at the Institute of China, spoke on Monday.\n\n"
+            "“Russia and Kazakhstan are strategic partners,” she noted. "
+            "“Most of all, these countries are friends,” she said.")
+    claims = {f.claim for f in extract(text) if f.predicate == "said"}
+    assert claims == {"Russia and Kazakhstan are strategic partners",
+                      "Most of all, these countries are friends"}
+
+
+def test_extract_description_speaker_resolves_to_the_expert(extract):
+    text = ("Astana will keep its bet on Russia, said political expert Yermukhamet Yertysbayev.\n\n"
+            "The Kazakhs are focusing on the near abroad, the analyst noted.")
+    rows = _rows(extract(text), "said")
+    assert ("Yermukhamet Yertysbayev", "The Kazakhs are focusing on the near abroad") in rows
+
+
+def test_extract_nested_reported_speech_credits_both(extract):
+    text = ("“Our first president, Nursultan Nazarbayev, said that Kazakhstan and Russia will "
+            "always be together,” Tokayev added.")
+    rows = _rows(extract(text), "said")
+    assert any(s == "Nursultan Nazarbayev" and c.startswith("Kazakhstan and Russia") for s, c in rows)
+    assert any(s == "Kassym-Jomart Tokayev" and "Nazarbayev" in c for s, c in rows)
+
+
+def test_extract_two_leaders_held_talks(extract):
+    text = ("Putin will visit Astana at the invitation of President Kassym-Jomart Tokayev. "
+            "The two leaders will hold talks on trade.")
+    rows = _rows(extract(text), "metWith")
+    assert {frozenset(r) for r in rows} == {frozenset({"Vladimir Putin", "Kassym-Jomart Tokayev"})}
+
+
+def test_extract_membership_relative_clause_binds_to_its_organisation(extract):
+    text = ("They sit side by side in the CSTO and the Shanghai Cooperation Organisation, "
+            "which also includes China.")
+    rows = _rows(extract(text), "memberOf")
+    assert ("China", "Shanghai Cooperation Organisation") in rows
+    assert ("China", "Collective Security Treaty Organization") not in rows
+
+
+def test_extract_headline_lines_are_separate_sentences(extract):
+    text = "Expert explains Tokayev’s visit to Moscow\n\nAstana will continue to bet on Russia."
+    rows = _rows(extract(text), "visited")
+    assert rows == {("Kassym-Jomart Tokayev", "Moscow")}
+
+
+def test_extract_visit_relative_month(extract):
+    facts = extract("Putin made visits last month to Kyrgyzstan and China.", date="2023-11-07")
+    assert {(f.object.name, f.date) for f in facts if f.predicate == "visited"} == {
+        ("Kyrgyzstan", "2023-10"), ("China", "2023-10")}
+
+
+def test_extract_description_with_country_states_an_office(extract):
+    facts = extract("Vladimir Putin arrived on Monday. The Russian president called the talks useful.")
+    rows = {(f.subject.name, f.object.name, f.role) for f in facts if f.predicate == "holdsPosition"}
+    assert ("Vladimir Putin", "Russia", "president") in {(a, b, c.lower()) for a, b, c in rows}

@@ -35,7 +35,7 @@ class Context:
     ref_date: dt.date | None = None
     ref_estimated: bool = False  # ref_date inferred from the text, not the article's date
     speakers: list[tuple[int, Entity]] = field(default_factory=list)  # (char, speaker) so far
-    claims: list[tuple[int, int, Entity]] = field(default_factory=list)  # claim spans so far
+    claims: list[tuple[int, int, Entity]] = field(default_factory=list)  # direct quotations so far
 
     # ---- evidence -------------------------------------------------------------------------
     def evidence(self, start: int, end: int) -> Evidence:
@@ -118,8 +118,9 @@ class Context:
         words is somebody else), and then the article's most mentioned person."""
         inside = self.claim_speaker_at(before)
         best_pos, best = -1, None
-        if self.speakers and inside is None:
-            pos, speaker = self.speakers[-1]
+        earlier = [(pos, sp) for pos, sp in self.speakers if pos <= before]
+        if earlier and inside is None:
+            pos, speaker = earlier[-1]
             if before - pos < 600:
                 best_pos, best = pos, speaker
         last_any = None

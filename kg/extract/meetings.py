@@ -13,7 +13,7 @@ from typing import Iterator
 from spacy.tokens import Span, Token
 
 from kg.extract.context import Context
-from kg.extract.syntax import children, conjuncts, negated, persons, prep_objects
+from kg.extract.syntax import children, negated, persons, prep_objects, subject_tokens
 from kg.model import Entity, Fact
 
 NAME = "meetings"
@@ -23,6 +23,7 @@ MEET_VERBS = frozenset({"meet", "receive", "host", "welcome", "greet", "talk", "
 MEET_NOUNS = frozenset({"meeting", "talks", "talk", "summit", "call", "conversation",
                         "negotiations", "visit", "session", "encounter", "bilateral"})
 ADDRESS_VERBS = frozenset({"tell", "assure", "inform", "thank", "congratulate", "invite"})
+LEADER_WORDS = frozenset({"president", "leader", "premier", "minister", "chancellor", "king"})
 PAIR_WORDS = frozenset({"leaders", "presidents", "heads", "sides", "counterparts"})
 PHONE = frozenset({"phone", "telephone", "call"})
 VIDEO = frozenset({"video", "videoconference", "online", "virtually"})
@@ -59,10 +60,8 @@ def _pairs_at(ctx: Context, tok: Token, sent: Span) -> Iterator[tuple[Entity, En
             if lemma in ("sit", "seat"):  # "seated next to Putin", "sitting X next to him"
                 objs += _next_to(ctx, tok)
             yield from _combine(subj, objs, 0.8)
-            if not objs and len(subj) >= 2 and lemma in ("meet", "talk", "negotiate", "exchange"):
+            if not objs and len(subj) >= 2 and lemma in ("meet", "talk", "negotiate", "exchange", "discuss"):
                 yield subj[0], subj[1], 0.8
-            if not objs and not subj and lemma in ("talk", "discuss", "meet"):
-                yield from _pair_words(ctx, tok)
         elif lemma in ADDRESS_VERBS:
             subj = _subjects(ctx, tok)
             objs = []
@@ -76,8 +75,8 @@ def _pairs_at(ctx: Context, tok: Token, sent: Span) -> Iterator[tuple[Entity, En
                 for o in prep_objects(noun, "with"):
                     objs += persons(ctx, o)
                 yield from _combine(subj, objs, 0.75)
-                if not subj and not objs:
-                    yield from _pair_words(ctx, tok)
+                if not objs and len(subj) >= 2:  # "Putin and Tokayev held talks"
+                    yield subj[0], subj[1], 0.75
     elif tok.pos_ == "NOUN" and lemma in MEET_NOUNS:
         between = []
         for o in prep_objects(tok, "between"):
@@ -87,16 +86,14 @@ def _pairs_at(ctx: Context, tok: Token, sent: Span) -> Iterator[tuple[Entity, En
 
 
 def _subjects(ctx: Context, verb: Token) -> list[Entity]:
-    subj = []
-    for s in children(verb, "nsubj"):
-        subj += persons(ctx, s)
-    if not subj and verb.dep_ in ("conj", "xcomp", "advcl") and verb.head.pos_ in ("VERB", "AUX"):
-        for s in children(verb.head, "nsubj"):
+    """Who did it: the (inherited) subject's persons, or for 'the two leaders' the last
+    two persons named."""
+    subj: list[Entity] = []
+    for s in subject_tokens(verb):
+        if s.lower_ in PAIR_WORDS:
+            subj += _last_two(ctx, s.idx)
+        else:
             subj += persons(ctx, s)
-    if not subj:
-        for s in children(verb, "nsubj"):
-            if s.lower_ in PAIR_WORDS:
-                subj += _last_two(ctx, s.idx)
     return subj
 
 
@@ -127,24 +124,23 @@ def _combine(subj: list[Entity], objs: list[Entity], conf: float):
                 yield a, b, conf
 
 
-def _pair_words(ctx: Context, verb: Token):
-    for s in children(verb, "nsubj"):
-        if s.lower_ in PAIR_WORDS:
-            two = _last_two(ctx, s.idx)
-            if len(two) == 2:
-                yield two[0], two[1], 0.6
-
-
 def _last_two(ctx: Context, before: int) -> list[Entity]:
-    out: list[Entity] = []
+    """'the two leaders/presidents': the last two leaders named before, else the last two
+    persons."""
+    recent: list[Entity] = []
     for m in reversed(ctx.res.mentions):
-        if m.start >= before or m.entity.type != "Person":
-            continue
-        if m.entity not in out:
-            out.append(m.entity)
-        if len(out) == 2:
-            break
-    return out
+        if m.start < before and m.entity.type == "Person" and m.entity not in recent:
+            recent.append(m.entity)
+    leaders = [p for p in recent if _is_leader(ctx, p)]
+    pick = leaders if len(leaders) >= 2 else recent
+    return pick[:2] if len(pick) >= 2 else []
+
+
+def _is_leader(ctx: Context, person: Entity) -> bool:
+    if any(t.person == person and t.role_words & LEADER_WORDS for t in ctx.positions):
+        return True
+    entry = ctx.gaz.entries.get(person.key)
+    return bool(entry and any(w in r.lower() for r in entry.roles for w in LEADER_WORDS))
 
 
 def _channel(sent: Span) -> str | None:

@@ -71,16 +71,9 @@ def _is_root(ctx: Context, tok: Token) -> bool:
 
 def _includes(cue: Token, org: Token) -> bool:
     """'the SCO, which includes China': only the organisation the clause is about."""
-    t = cue
-    for _ in range(3):
-        if t.i == org.i:
-            return True
-        if t.dep_ == "relcl" and t.head.i == org.i:
-            return True
-        if any(c.dep_ in ("nsubj", "nsubjpass") and c.i == org.i for c in t.children):
-            return True
-        t = t.head
-    return False
+    if cue.dep_ == "relcl" and cue.head.i == org.i:
+        return True
+    return any(c.dep_ in ("nsubj", "nsubjpass") and c.i == org.i for c in cue.children)
 
 
 def _is_bloc(ctx: Context, org: Entity) -> bool:

@@ -74,7 +74,8 @@ def extract(ctx: Context) -> Iterator[Fact]:
                        for s, e, f, _ in facts):
                 facts.append((start, end, fact, how))
                 ctx.speakers.append((end, fact.subject))
-                ctx.claims.append((start, end, fact.subject))
+                if how != "reported":  # in reported speech "he" is often the speaker
+                    ctx.claims.append((start, end, fact.subject))
     for fact in _join_split_quotes(ctx, facts):
         yield fact
 
@@ -334,7 +335,7 @@ def _attribution_after(ctx: Context, q: Quote) -> Entity | None:
     text = ctx.doc.text
     stop = min(len(text), q.outer_end + 160)
     for ch in (".\n", ". ", "\n"):
-        k = text.find(ch, q.outer_end + 1)
+        k = text.find(ch, q.outer_end)
         if k != -1:
             stop = min(stop, k + 1)
     if not re.match(r"\s*[,:]?\s*[\w“\"]", text[q.outer_end:stop]) or stop - q.outer_end < 3:

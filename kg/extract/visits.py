@@ -67,6 +67,9 @@ def _from_noun(ctx: Context, noun: Token, sent: Span) -> Iterator[Fact]:
         dests.extend(places(ctx, obj))
     if _go_to_noun(noun) and noun.i + 2 < len(noun.doc):
         dests.extend(places(ctx, noun.doc[noun.i + 2]))
+    if not dests and noun.dep_ == "dobj":  # "made visits last month to Kyrgyzstan"
+        for obj in prep_objects(noun.head, "to"):
+            dests.extend(places(ctx, obj))
     if noun.dep_ == "pobj" and noun.head.lower_ == "for":  # "chose Astana for his visit"
         verb = noun.head.head
         for dobj in children(verb, "dobj"):
@@ -220,23 +223,25 @@ def _facts(ctx: Context, agents, dests, trigger: Token, sent: Span,
 
 
 def _date_near(ctx: Context, trigger: Token, sent: Span) -> str | None:
-    """A date expression in the trigger's clause, resolved against the article date."""
+    """A date expression attached to the trigger ('visits last month to ...'), else in its
+    clause ('Tokayev's visit took place on April 3'), resolved against the article date."""
     head = trigger
     while head.head.i != head.i and head.pos_ not in ("VERB", "AUX"):
         head = head.head
-    tokens = sorted(set(head.subtree) | set(trigger.subtree), key=lambda t: t.i)
-    if not tokens:
-        return None
-    lo, hi = tokens[0].idx, tokens[-1].idx + len(tokens[-1])
-    candidates = [e for e in sent.ents if e.label_ == "DATE" and e.start_char >= lo and e.end_char <= hi]
-    candidates.sort(key=lambda e: abs(e.start - trigger.i))
-    for ent in candidates:
-        value = resolve_date(ent.text, ctx.ref_date, ctx.ref_estimated)
-        if value:
-            return value
-    m = _DATE_HINT.search(ctx.doc.text[lo:hi])
-    if m:
-        return resolve_date(m.group(0), ctx.ref_date, ctx.ref_estimated)
+    for scope in (trigger, head):
+        tokens = sorted(scope.subtree, key=lambda t: t.i)
+        lo, hi = tokens[0].idx, tokens[-1].idx + len(tokens[-1])
+        ents = [e for e in sent.ents if e.label_ == "DATE" and e.start_char >= lo and e.end_char <= hi]
+        ents.sort(key=lambda e: abs(e.start - trigger.i))
+        for ent in ents:
+            value = resolve_date(ent.text, ctx.ref_date, ctx.ref_estimated)
+            if value:
+                return value
+        m = _DATE_HINT.search(ctx.doc.text[lo:hi])
+        if m:
+            value = resolve_date(m.group(0), ctx.ref_date, ctx.ref_estimated)
+            if value:
+                return value
     return None
 
 
