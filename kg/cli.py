@@ -38,9 +38,12 @@ def open_store(path: str, read_only: bool = True) -> KGStore:
 def build(paths: List[Path] = typer.Argument(None, help="Article files or folders (default: the bundled seeds/)."),
           store: str = StoreOpt,
           force: bool = typer.Option(False, help="Re-extract articles even if unchanged."),
-          strict: bool = typer.Option(False, help="Write nothing if any input file is bad.")):
+          strict: bool = typer.Option(False, help="Write nothing if any input file is bad."),
+          validate: bool = typer.Option(True, "--validate/--no-validate",
+                                        help="Check the graphs written against ontology/shapes.ttl (SHACL).")):
     """Read articles, extract facts and store them with their evidence."""
     from kg.pipeline import build as run_build
+    from kg.validate import ValidationError
 
     try:
         kg = KGStore(store)
@@ -54,7 +57,10 @@ def build(paths: List[Path] = typer.Argument(None, help="Article files or folder
             bar.update(task, completed=done, total=total, description=f"extracting {article_id}")
 
         try:
-            report = run_build(paths or None, kg, force=force, strict=strict, progress=progress)
+            report = run_build(paths or None, kg, force=force, strict=strict, validate=validate,
+                               progress=progress)
+        except ValidationError as exc:
+            fail(str(exc))
         finally:
             kg.close()
     for line in report.failures:
@@ -69,23 +75,37 @@ def build(paths: List[Path] = typer.Argument(None, help="Article files or folder
     for rel in ("visited", "said", "memberOf", "metWith", "holdsPosition"):
         table.add_row(f"facts: {rel}", str(report.facts.get(rel, 0)))
     table.add_row("quads", str(report.quads))
+    table.add_row("SHACL violations", str(len(report.violations)) if report.validated else "not checked")
     table.add_row("seconds", f"{report.seconds:.1f}")
     out.print(table)
+    for line in report.violations[:5]:
+        err.print(f"[yellow]violation:[/yellow] {line}", highlight=False, markup=True, soft_wrap=True)
+    if len(report.violations) > 5:
+        err.print(f"... and {len(report.violations) - 5} more (run `kg validate`)", highlight=False)
     if report.failures:
         raise typer.Exit(1)
 
 
 @app.command()
-def export(format: str = typer.Option(..., "--format", "-f", help="turtle | trig | nquads | jsonld | facts"),
+def export(format: str = typer.Option(..., "--format", "-f", help="turtle | trig | nquads | jsonld | facts | graphml | gexf"),
            output: Path = typer.Option(..., "--output", "-o", help="File to write."),
            store: str = StoreOpt):
     """Export the graph (RDF formats) or the flat facts table (JSONL)."""
     from kg.export import FORMATS, export as run_export
 
+    if format in ("graphml", "gexf"):  # the networkx projection, for Gephi and Cytoscape
+        from kg import network as nw
+
+        n_nodes, n_edges = nw.write_network(nw.to_networkx(open_store(store)), format, output)
+        err.print(f"wrote {n_nodes} nodes and {n_edges} edges to {output}")
+        return
     if format not in FORMATS:
         fail(f"unknown format {format!r} (choose from {', '.join(FORMATS)})", 2)
     kg = open_store(store)
-    n = run_export(kg, format, output)
+    try:
+        n = run_export(kg, format, output)
+    except ValueError as exc:
+        fail(str(exc))
     err.print(f"wrote {n} {'facts' if format == 'facts' else 'statements'} to {output}")
 
 
@@ -94,51 +114,123 @@ def query(sparql: Optional[str] = typer.Argument(None, help="A SPARQL query."),
           file: Optional[Path] = typer.Option(None, "--file", help="Read the query from a .rq file."),
           name: Optional[str] = typer.Option(None, "--name", help="A named query (see --list)."),
           list_: bool = typer.Option(False, "--list", help="List the named queries."),
-          param: List[str] = typer.Option([], "--param", help="NAME=VALUE bound as an RDF literal (or <IRI>)."),
-          format: str = typer.Option("table", "--format", help="table | csv | tsv | json | xml"),
+          param: List[str] = typer.Option([], "--param", help="NAME=VALUE bound as an RDF term: a string literal, or an IRI written <...> or kzr:..."),
+          format: str = typer.Option("table", "--format", help="table | csv | tsv | json | xml; CONSTRUCT/DESCRIBE: turtle (default) | ntriples"),
+          timeout: float = typer.Option(30.0, "--timeout", min=0, help="Stop the query after this many seconds (0: no limit, run in-process)."),
           allow_service: bool = typer.Option(False, help="Allow SERVICE (outbound requests)."),
           store: str = StoreOpt):
     """Run SPARQL over the store (the default graph is the union of all articles)."""
     from kg import query as q
 
     if list_:
-        for nq in q.named_queries().values():
-            out.print(f"[bold]{nq.name}[/bold]  {nq.description}", highlight=False)
+        for qname, desc, params in q.describe_named():
+            out.print(f"[bold]{qname}[/bold]  {desc}", highlight=False)
+            for line in params:
+                out.print(f"    {line}", highlight=False)
         return
-    params = {}
-    for p in param:
-        if "=" not in p:
-            fail(f"--param {p!r}: expected NAME=VALUE", 2)
-        k, v = p.split("=", 1)
-        params[k] = v
-    kg = open_store(store)
     try:
-        text = q.load_query(sparql, file, name)
-        result = q.run(kg, text, params, allow_service=allow_service)
-        if format == "table":
-            table = q.as_table(result)
-            t = Table(*table.variables, show_lines=False)
-            for row in table.rows:
-                t.add_row(*[("" if v is None else v) for v in row])
-            out.print(t)
-            err.print(f"{len(table.rows)} rows")
-        else:
-            sys.stdout.buffer.write(q.serialize(result, format))
+        text, params, entity_params = q.prepare(sparql, file, name, param)
+        res = q.run_isolated(store, text, params, format=format, timeout=timeout,
+                             allow_service=allow_service, entity_params=entity_params)
     except q.QueryError as exc:
+        fail(str(exc))
+    for note in res.notes:
+        err.print(note, highlight=False)
+    if res.table is not None:
+        from rich.text import Text
+
+        t = Table(show_lines=False)
+        for var in res.table.variables:
+            t.add_column(Text(var))
+        for row in res.table.rows:  # Text: article text is never read as rich markup
+            t.add_row(*[Text("" if v is None else v) for v in row])
+        out.print(t)
+        err.print(f"{len(res.table.rows)} rows")
+    else:
+        sys.stdout.buffer.write(res.data)
+
+
+@app.command()
+def serve(host: str = typer.Option("127.0.0.1", "--host", help="Address to listen on."),
+          port: int = typer.Option(7878, "--port", help="TCP port."),
+          timeout: float = typer.Option(30.0, "--timeout", min=0, help="Seconds a query may run (0: no limit)."),
+          writable: bool = typer.Option(False, "--writable", help="Accept SPARQL updates (default: refused)."),
+          store: str = StoreOpt):
+    """A SPARQL 1.1 Protocol endpoint over the store (Oxigraph's server), read-only by default."""
+    from kg import serve as sv
+
+    if not sv.is_loopback(host):
+        err.print(f"[yellow]warning:[/yellow] listening on {host}: other machines can query this store",
+                  highlight=False)
+    try:
+        sv.serve(store, host, port, timeout, writable, say=lambda m: err.print(m, highlight=False))
+    except sv.ServeError as exc:
         fail(str(exc))
 
 
 @app.command()
 def viz(output: Path = typer.Option(Path("graph.html"), "--output", "-o", help="HTML file to write."),
+        focus: Optional[str] = typer.Option(None, "--focus", help="Centre on an entity (label, alias or IRI)."),
+        depth: int = typer.Option(1, "--depth", min=0, help="With --focus: links away from it to show."),
+        relations: Optional[str] = typer.Option(None, "--relations", help="Comma-separated: visited,said,memberOf,metWith,holdsPosition."),
+        since: Optional[str] = typer.Option(None, "--since", help="Only evidence dated on/after (YYYY[-MM[-DD]]): visit date, else article date."),
+        until: Optional[str] = typer.Option(None, "--until", help="Only evidence dated on/before (YYYY[-MM[-DD]])."),
+        min_sources: int = typer.Option(1, "--min-sources", min=1, help="Only facts stated by at least N articles."),
+        max_nodes: int = typer.Option(150, "--max-nodes", min=1, help="Keep the N most central nodes (PageRank)."),
         store: str = StoreOpt):
     """Draw the graph as an interactive HTML page (works offline)."""
-    from kg.network import to_networkx
+    from kg import network as nw
     from kg.viz import render_html
 
     kg = open_store(store)
-    g = to_networkx(kg)
-    render_html(g, output, title="kzru-kg")
+    try:
+        v = nw.view(nw.to_networkx(kg), focus_on=focus, depth=depth, relations=relations, since=since,
+                    until=until, min_sources=min_sources, max_nodes=max_nodes)
+    except nw.ViewError as exc:
+        fail(str(exc))
+    g = v.graph
+    render_html(g, output, title="kzru-kg" + (f": {g.nodes[v.focus]['label']}" if v.focus else ""),
+                notice=v.notice)
+    if v.notice:
+        err.print(v.notice, highlight=False, markup=False)
     err.print(f"wrote {output}: {g.number_of_nodes()} nodes, {g.number_of_edges()} edges")
+
+
+@app.command()
+def validate(store: str = StoreOpt):
+    """Check the whole store against ontology/shapes.ttl (SHACL); one line per violation."""
+    from kg.validate import ValidationError, validate_store
+
+    kg = open_store(store)
+    try:
+        violations = validate_store(kg)
+    except ValidationError as exc:
+        fail(str(exc))
+    for v in violations:
+        out.print(v.line(), highlight=False, markup=False, soft_wrap=True)
+    if violations:
+        err.print(f"{len(violations)} violations", highlight=False)
+        raise typer.Exit(1)
+    err.print(f"conforms: {len(kg)} statements checked against the shapes", highlight=False)
+
+
+@app.command()
+def remove(article_ids: List[str] = typer.Argument(..., help="Article ids (schema:identifier: a .txt file's name without the extension)."),
+           store: str = StoreOpt):
+    """Remove articles: drop their named graphs, then recompute entity labels and corroboration."""
+    from kg.pipeline import RemoveError, remove as run_remove
+
+    try:
+        kg = KGStore(store, create=False)
+    except StoreError as exc:
+        fail(str(exc))
+    try:
+        removed = run_remove(article_ids, kg)
+    except RemoveError as exc:
+        fail(str(exc))
+    finally:
+        kg.close()
+    err.print(f"removed {len(removed)} article(s): {', '.join(removed)}", highlight=False)
 
 
 @app.command("eval")
@@ -147,6 +239,7 @@ def eval_(gold: Path = typer.Option(..., "--gold", help="gold.jsonl"),
           entities_only: bool = typer.Option(False, "--entities-only", help="Score entity resolution only."),
           as_json: bool = typer.Option(False, "--json", help="Print JSON."),
           show_errors: bool = typer.Option(False, "--errors", help="List missed and spurious facts."),
+          markdown: bool = typer.Option(False, "--markdown", help="Print the scores as a Markdown table (the README's)."),
           store: str = StoreOpt):
     """Score the graph against gold facts: P/R/F1 per relation, micro-averaged."""
     from kg import evaluate as ev
@@ -178,6 +271,9 @@ def eval_(gold: Path = typer.Option(..., "--gold", help="gold.jsonl"),
             out.print(f"merged {k}: {', '.join(v)}", highlight=False)
         return
     rep = ev.evaluate(iter_facts(kg), g)
+    if markdown:
+        print(ev.markdown_table(rep))
+        return
     if as_json:
         out.print_json(json.dumps(rep.as_dict()))
         return

@@ -89,6 +89,17 @@ class Report:
         }
 
 
+def markdown_table(report: Report) -> str:
+    """The scores as the Markdown table the README shows."""
+    lines = ["| relation | P | R | F1 | tp | fp | fn |", "|---|---|---|---|---|---|---|"]
+    for rel, s in list(report.relations.items()) + [("micro", report.micro)]:
+        lines.append(f"| {rel} | {s.precision:.3f} | {s.recall:.3f} | {s.f1:.3f} | {s.tp} | {s.fp} | {s.fn} |")
+    for key, (correct, total) in sorted(report.attributes.items()):
+        lines.append(f"\n{key} accuracy: {correct}/{total}" if key == min(report.attributes)
+                     else f"{key} accuracy: {correct}/{total}")
+    return "\n".join(lines)
+
+
 def _read_jsonl(path: str | Path) -> list[dict]:
     out = []
     try:

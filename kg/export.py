@@ -1,16 +1,22 @@
-"""Exports: Turtle, TriG, N-Quads, JSON-LD (Oxigraph's serializers) and the flat facts JSONL."""
+"""Exports: Turtle, TriG, N-Quads (Oxigraph's serializers), JSON-LD (rdflib's, compacted with
+the context shipped in ontology/context.jsonld, inlined) and the flat facts JSONL."""
 from __future__ import annotations
 
+import io
 import json
 import os
 import tempfile
+import warnings
 from pathlib import Path
 from typing import IO, Iterator
 
 import pyoxigraph as ox
 
+from kg.gazetteer import ONTOLOGY_DIR
 from kg.store import KGStore
 from kg.vocab import KZR_IRI, PREFIXES
+
+CONTEXT_PATH = ONTOLOGY_DIR / "context.jsonld"
 
 RDF_FORMATS = {
     "turtle": ox.RdfFormat.TURTLE,
@@ -22,7 +28,7 @@ FORMATS = tuple(RDF_FORMATS) + ("facts",)
 
 FACTS_QUERY = """
 SELECT ?article ?pred ?s ?sLabel ?sWd ?o ?oLabel ?oWd ?claim ?date ?modality ?role ?channel
-       ?sentence ?start ?end ?extractor ?confidence
+       ?sentence ?start ?end ?extractor ?confidence ?sources ?corroborated
 WHERE {
   ?a a kzo:Assertion ; rdf:subject ?s ; rdf:predicate ?p ; rdf:object ?obj ;
      prov:wasDerivedFrom ?g ; kzo:evidenceText ?sentence ; kzo:charStart ?start ;
@@ -30,12 +36,14 @@ WHERE {
   ?g schema:identifier ?article .
   BIND(STRAFTER(STR(?p), STR(kzo:)) AS ?pred)
   OPTIONAL { ?a kzo:channel ?channel }
+  OPTIONAL { ?a kzo:role ?role }
   OPTIONAL { ?a kzo:about ?about .
     OPTIONAL { ?about kzo:date ?date }
     OPTIONAL { ?about kzo:modality ?modality }
     OPTIONAL { ?about kzo:text ?claim }
-    OPTIONAL { ?about kzo:role ?role }
     OPTIONAL { ?about kzo:positionIn ?org } }
+  OPTIONAL { GRAPH <%(corroboration)s> { ?f rdf:subject ?s ; rdf:predicate ?p ; rdf:object ?obj ;
+    kzo:sourceCount ?sources ; kzo:corroboratedConfidence ?corroborated } }
   BIND(IF(BOUND(?org), ?org, ?obj) AS ?o)
   OPTIONAL { GRAPH <%(entities)s> { ?s rdfs:label ?sLabel } }
   OPTIONAL { GRAPH <%(entities)s> { ?o rdfs:label ?oLabel } }
@@ -43,7 +51,7 @@ WHERE {
   OPTIONAL { ?o owl:sameAs ?oWd }
 }
 ORDER BY ?article ?start ?pred ?s ?o ?claim
-""" % {"entities": KZR_IRI + "entities"}
+""" % {"entities": KZR_IRI + "entities", "corroboration": KZR_IRI + "corroboration"}
 
 
 def iter_facts(store: KGStore) -> Iterator[dict]:
@@ -72,6 +80,8 @@ def iter_facts(store: KGStore) -> Iterator[dict]:
             "end": int(get("end")),
             "extractor": get("extractor"),
             "confidence": float(get("confidence")),
+            "sources": int(get("sources") or 0),
+            "corroborated_confidence": float(get("corroborated") or 0.0),
         }
         key = json.dumps(fact, sort_keys=True)
         if key not in seen:
@@ -108,5 +118,33 @@ def _write(store: KGStore, fmt: str, fh: IO[bytes]) -> int:
         triples = list(dict.fromkeys(q.triple for q in store.ox))
         ox.serialize(triples, fh, ox.RdfFormat.TURTLE, prefixes=PREFIXES)
         return len(triples)
+    if fmt == "jsonld":
+        return _write_jsonld(store, fh)
     store.ox.dump(fh, RDF_FORMATS[fmt], prefixes=PREFIXES if fmt != "nquads" else None)
+    return len(store)
+
+
+def load_context(path: Path | None = None) -> dict:
+    """The compact JSON-LD context (prefixes and terms) as an object, read from disk only."""
+    path = Path(path or CONTEXT_PATH)
+    try:
+        return json.loads(path.read_text(encoding="utf-8"))["@context"]
+    except (OSError, ValueError, KeyError, TypeError) as exc:
+        raise ValueError(f"{path}: not a JSON-LD context file ({exc})") from exc
+
+
+def _write_jsonld(store: KGStore, fh: IO[bytes]) -> int:
+    """Every named graph as a JSON-LD ``@graph``, compacted with the inline context (the
+    document never refers to a remote context, so readers need no network)."""
+    from rdflib import Dataset
+
+    buf = io.BytesIO()
+    store.ox.dump(buf, ox.RdfFormat.N_QUADS)
+    with warnings.catch_warnings():  # rdflib 7's Dataset code calls its own deprecated names
+        warnings.simplefilter("ignore", DeprecationWarning)
+        ds = Dataset()
+        ds.parse(data=buf.getvalue().decode("utf-8"), format="nquads")
+        text = ds.serialize(format="json-ld", context=load_context(), auto_compact=True,
+                            use_native_types=False, ensure_ascii=False)
+    fh.write(text.encode("utf-8"))
     return len(store)

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import hashlib
 import re
+from dataclasses import dataclass
 from typing import Iterable, Iterator
 
 from pyoxigraph import Literal, NamedNode, Quad
@@ -20,6 +21,10 @@ SKOS = "http://www.w3.org/2004/02/skos/core#"
 XSD = "http://www.w3.org/2001/XMLSchema#"
 
 ENTITY_GRAPH = NamedNode(KZR_IRI + "entities")
+#: derived graph: per direct fact, how many articles support it and their combined confidence
+CORROBORATION_GRAPH = NamedNode(KZR_IRI + "corroboration")
+#: graphs recomputed from the article graphs after every change (never written by hand)
+DERIVED_GRAPHS = (ENTITY_GRAPH, CORROBORATION_GRAPH)
 _SAFE_ID = re.compile(r"[^A-Za-z0-9._~-]+")
 
 
@@ -77,8 +82,28 @@ def _dec(value: float) -> Literal:
     return Literal(f"{value:.4f}", datatype=_n(XSD, "decimal"))
 
 
+@dataclass(frozen=True)
+class BuildInfo:
+    """What produced a set of assertions: the software, extractor rules and gazetteer versions.
+
+    Its IRI is a hash of these versions (no clock, no host), so two builds of the same
+    inputs with the same software write identical quads."""
+
+    software: str  # kzru-kg's version
+    extractors: str  # the extractor rules' version
+    gazetteer: str  # SHA-256 of the gazetteer file
+
+    @property
+    def tag(self) -> str:
+        return f"kzru-kg {self.software}; extractors {self.extractors}; gazetteer {self.gazetteer[:12]}"
+
+    @property
+    def iri(self) -> NamedNode:
+        return NamedNode(f"{KZR_IRI}build/{hashlib.sha1(self.tag.encode()).hexdigest()[:16]}")
+
+
 def article_quads(article: Article, facts: Iterable[Fact], variants: dict[str, set[str]],
-                  entities: dict[str, Entity], build: NamedNode, version: str) -> list[Quad]:
+                  entities: dict[str, Entity], build: BuildInfo) -> list[Quad]:
     """Everything one article contributes, in its own named graph."""
     g = article_iri(article.id)
     out: list[Quad] = []
@@ -92,7 +117,7 @@ def article_quads(article: Article, facts: Iterable[Fact], variants: dict[str, s
         for ent in (fact.subject, fact.object, *fact.mentions):
             if ent is not None:
                 used[ent.key] = ent
-        _fact(add, g, article, fact, build, version)
+        _fact(add, g, article, fact, build)
     for key, ent in sorted(used.items()):
         node = entity_iri(ent)
         add(node, TYPE, kzo(ent.type if ent.type in _ENTITY_CLASSES else "Other"))
@@ -100,10 +125,33 @@ def article_quads(article: Article, facts: Iterable[Fact], variants: dict[str, s
             add(node, ALT, _text(v))
         if ent.wikidata:
             add(node, SAME, NamedNode(WD_IRI + ent.wikidata))
-    add(build, TYPE, kzo("Build"))
-    add(build, TYPE, _n(PROV_IRI, "Activity"))
-    add(build, kzo("extractorVersion"), _text(version))
+    _describe_build(add, build)
     return _dedupe(out)
+
+
+def _describe_build(add, b: BuildInfo) -> None:
+    """The build as a prov:Activity: the software agent it ran, the rules and gazetteer it used."""
+    node = b.iri
+    software = NamedNode(f"{KZR_IRI}software/kzru-kg-{safe_id(b.software)}")
+    rules = NamedNode(f"{KZR_IRI}extractors/{safe_id(b.extractors)}")
+    gazetteer = NamedNode(f"{KZR_IRI}gazetteer/{b.gazetteer[:16]}")
+    add(node, TYPE, kzo("Build"))
+    add(node, TYPE, _n(PROV_IRI, "Activity"))
+    add(node, LABEL, _text(b.tag))
+    add(node, kzo("extractorVersion"), _text(b.tag))
+    add(node, _n(PROV_IRI, "wasAssociatedWith"), software)
+    add(node, _n(PROV_IRI, "used"), rules)
+    add(node, _n(PROV_IRI, "used"), gazetteer)
+    add(software, TYPE, _n(PROV_IRI, "SoftwareAgent"))
+    add(software, TYPE, _n(SCHEMA_IRI, "SoftwareApplication"))
+    add(software, _n(SCHEMA_IRI, "name"), _text("kzru-kg"))
+    add(software, _n(SCHEMA_IRI, "softwareVersion"), _text(b.software))
+    add(rules, TYPE, _n(PROV_IRI, "Plan"))
+    add(rules, LABEL, _text(f"kzru-kg extractor rules {b.extractors}"))
+    add(rules, _n(SCHEMA_IRI, "version"), _text(b.extractors))
+    add(gazetteer, TYPE, _n(PROV_IRI, "Entity"))
+    add(gazetteer, LABEL, _text(f"kzru-kg gazetteer {b.gazetteer[:12]}"))
+    add(gazetteer, kzo("sha256"), _text(b.gazetteer))
 
 
 _ENTITY_CLASSES = {"Person", "Country", "City", "Region", "Organization", "Agreement", "Event", "Other"}
@@ -130,13 +178,15 @@ def _describe_article(add, g: NamedNode, a: Article) -> None:
         add(g, kzo("sha256"), _text(a.sha256))
 
 
-def _fact(add, g: NamedNode, article: Article, f: Fact, build: NamedNode, version: str) -> None:
+def _fact(add, g: NamedNode, article: Article, f: Fact, build: BuildInfo) -> None:
     s = entity_iri(f.subject)
     pred = kzo(f.predicate)
     about = None
     if f.predicate == "visited":
+        # one node per trip as one article reports it: two trips to one place are two nodes
         o = entity_iri(f.object)
-        about = NamedNode(f"{KZR_IRI}visit/{_hash(article.id, f.subject.key, f.object.key)}")
+        about = NamedNode(f"{KZR_IRI}visit/"
+                          f"{_hash(article.id, f.subject.key, f.object.key, f.date or '', f.modality or '')}")
         add(about, TYPE, kzo("Visit"))
         add(about, kzo("agent"), s)
         add(about, kzo("place"), o)
@@ -146,7 +196,9 @@ def _fact(add, g: NamedNode, article: Article, f: Fact, build: NamedNode, versio
             add(about, kzo("modality"), _text(f.modality))
         add(s, pred, o)
     elif f.predicate == "said":
-        o = about = NamedNode(f"{KZR_IRI}claim/{_hash(article.id, f.subject.key, f.claim)}")
+        # a claim is its speaker and words: the same quotation in two articles is one
+        # claim node with two assertions, so it is corroborated like any other fact
+        o = about = NamedNode(f"{KZR_IRI}claim/{_hash(f.subject.key, f.claim)}")
         add(o, TYPE, kzo("Claim"))
         add(o, kzo("speaker"), s)
         add(o, kzo("text"), _text(f.claim or ""))
@@ -178,17 +230,48 @@ def _fact(add, g: NamedNode, article: Article, f: Fact, build: NamedNode, versio
     if about is not None:
         add(node, kzo("about"), about)
     add(node, _n(PROV_IRI, "wasDerivedFrom"), g)
-    add(node, _n(PROV_IRI, "wasGeneratedBy"), build)
+    add(node, _n(PROV_IRI, "wasGeneratedBy"), build.iri)
     add(node, kzo("evidenceText"), _text(f.evidence.sentence))
     add(node, kzo("charStart"), _int(f.evidence.start))
     add(node, kzo("charEnd"), _int(f.evidence.end))
     add(node, kzo("evidenceSpan"), NamedNode(f"{g.value}#char={f.evidence.start},{f.evidence.end}"))
     add(node, kzo("extractor"), _text(f.extractor))
-    add(node, kzo("extractorVersion"), _text(version))
+    add(node, kzo("extractorVersion"), _text(build.tag))
     add(node, kzo("confidence"), _dec(f.confidence))
     if f.channel:
         add(node, kzo("channel"), _text(f.channel))
+    if f.predicate == "holdsPosition" and f.role:
+        # a position node is shared by all articles; the title this sentence gives is the assertion's
+        add(node, kzo("role"), _text(f.role))
 
 
 def _dedupe(quads: list[Quad]) -> list[Quad]:
     return list(dict.fromkeys(quads))
+
+
+def noisy_or(confidences: Iterable[float]) -> float:
+    """1 - Π(1 - c): the chance that at least one source is right, if each errs independently."""
+    miss = 1.0
+    for c in confidences:
+        miss *= 1.0 - min(max(float(c), 0.0), 1.0)
+    return 1.0 - miss
+
+
+def fact_iri(s: NamedNode, p: NamedNode, o: NamedNode) -> NamedNode:
+    """One IRI per direct fact (s, p, o), the same in every build."""
+    return NamedNode(f"{KZR_IRI}fact/{_hash(s.value, p.value, o.value)}")
+
+
+def corroboration_quads(support: dict[tuple, list[float]]) -> Iterator[Quad]:
+    """Per direct fact (s, p, o) -> the best confidence of each article stating it: a node in
+    the corroboration graph with the number of articles and their noisy-or confidence."""
+    g = CORROBORATION_GRAPH
+    for (s, p, o), per_article in sorted(support.items(), key=lambda kv: tuple(t.value for t in kv[0])):
+        node = fact_iri(s, p, o)
+        yield Quad(node, TYPE, kzo("Fact"), g)
+        yield Quad(node, TYPE, _n(RDF, "Statement"), g)
+        yield Quad(node, _n(RDF, "subject"), s, g)
+        yield Quad(node, _n(RDF, "predicate"), p, g)
+        yield Quad(node, _n(RDF, "object"), o, g)
+        yield Quad(node, kzo("sourceCount"), _int(len(per_article)), g)
+        yield Quad(node, kzo("corroboratedConfidence"), _dec(noisy_or(per_article)), g)

@@ -203,7 +203,6 @@ def _candidate_spans(doc: Doc, gaz: Gazetteer) -> list[Span]:
             while doc[start].text in ("-", "‐"):
                 start += 1
             if start != ent.start:
-                ent = Span(doc, start, ent.end, label="PERSON", span_id=ent.id_ if False else 0)
                 ent = Span(doc, start, ent.end, label="PERSON")
         out.append(ent)
     out.reverse()
@@ -338,11 +337,10 @@ def _acronym_definitions(doc: Doc, gaz: Gazetteer) -> dict[str, Entity]:
 
 def _long_form(words: list[str], acronym: str) -> list[str]:
     """The trailing capitalised words whose initials spell (most of) the acronym."""
-    caps = [w for w in words]
     n = sum(1 for c in acronym if c.isupper())
     out: list[str] = []
     count = 0
-    for w in reversed(caps):
+    for w in reversed(words):
         if w[0].isupper():
             count += 1
         elif count == 0:

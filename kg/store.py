@@ -1,8 +1,9 @@
 """The embedded store: Oxigraph on disk, rdflib's Dataset API on top.
 
 Each article is one named graph, replaced atomically (one SPARQL update = one Oxigraph
-transaction), so a crash never leaves half an article. Canonical entity labels live in
-one derived graph, recomputed from all articles after each build.
+transaction), so a crash never leaves half an article. Two derived graphs are recomputed
+from all article graphs after each build or removal: canonical entity labels
+(``kzr:entities``) and per-fact corroboration (``kzr:corroboration``).
 """
 from __future__ import annotations
 
@@ -13,10 +14,24 @@ from typing import Iterable
 import pyoxigraph as ox
 
 from kg.model import Entity
-from kg.rdf import ENTITY_GRAPH, article_iri, entity_key, entity_label_quads
+from kg.rdf import (CORROBORATION_GRAPH, ENTITY_GRAPH, article_iri, corroboration_quads,
+                    entity_key, entity_label_quads)
 from kg.vocab import KZO_IRI, KZR_IRI, PREFIXES
 
 DEFAULT_STORE = "kg-store"
+
+
+_SUPPORT_QUERY = f"""
+PREFIX rdf: <http://www.w3.org/1999/02/22-rdf-syntax-ns#>
+PREFIX kzo: <{KZO_IRI}>
+SELECT ?s ?p ?o ?g (MAX(?conf) AS ?c) WHERE {{
+  GRAPH ?g {{
+    ?a a kzo:Assertion ; rdf:predicate ?p ; kzo:confidence ?conf .
+    {{ ?a rdf:subject ?s ; rdf:object ?o }}
+    UNION {{ ?a rdf:predicate kzo:metWith ; rdf:subject ?o ; rdf:object ?s }}
+  }}
+}} GROUP BY ?s ?p ?o ?g
+"""
 
 
 class StoreError(Exception):
@@ -50,6 +65,8 @@ class KGStore:
         self.ox.update(update)
 
     def remove_article(self, article_id: str) -> bool:
+        """Drop an article's named graph (its facts, assertions and description); the
+        derived graphs are stale until ``refresh_entities`` / ``refresh_corroboration``."""
         g = article_iri(article_id)
         if not self.ox.contains_named_graph(g):
             return False
@@ -90,6 +107,17 @@ class KGStore:
         self.replace_graph(ENTITY_GRAPH, entity_label_quads(entities))
         return len(entities)
 
+    def refresh_corroboration(self) -> int:
+        """Recompute ``kzr:corroboration``: per direct fact, the number of articles stating it
+        and the noisy-or of each article's best assertion confidence. A ``metWith``
+        assertion supports both directions. One aggregate query, one graph replace."""
+        support: dict[tuple, list[float]] = {}
+        for row in self.ox.query(_SUPPORT_QUERY):
+            key = (row["s"], row["p"], row["o"])
+            support.setdefault(key, []).append(float(row["c"].value))
+        self.replace_graph(CORROBORATION_GRAPH, corroboration_quads(support))
+        return len(support)
+
     # ---- reading --------------------------------------------------------------------------
     def query(self, sparql: str, substitutions: dict | None = None, *, union: bool = True):
         return self.ox.query(sparql, use_default_graph_as_union=union, prefixes=PREFIXES,
@@ -107,6 +135,17 @@ class KGStore:
             if r["wd"] is not None:
                 wikidata[r["e"].value] = r["wd"].value.rsplit("/", 1)[1]
         return labels, wikidata
+
+    def has_derived_graphs(self) -> bool:
+        """False for an empty store or one written before a derived graph existed."""
+        return all(self.ox.contains_named_graph(g) for g in (ENTITY_GRAPH, CORROBORATION_GRAPH))
+
+    def graph_names(self) -> list[ox.NamedNode]:
+        return sorted((g for g in self.ox.named_graphs() if isinstance(g, ox.NamedNode)),
+                      key=lambda g: g.value)
+
+    def graph_quads(self, graph: ox.NamedNode) -> list[ox.Quad]:
+        return list(self.ox.quads_for_pattern(None, None, None, graph))
 
     def article_ids(self) -> list[str]:
         rows = self.query("SELECT ?id WHERE { GRAPH ?g { ?g a schema:NewsArticle ; schema:identifier ?id } }")

@@ -51,6 +51,7 @@ class KZO(DefinedNamespace):
     Position: object
     Assertion: object
     Build: object
+    Fact: object
     # direct facts
     visited: object
     said: object

@@ -33,3 +33,12 @@ def test_vocab_every_term_has_label_and_comment():
         node = URIRef(KZO_IRI + term)
         assert g.value(node, RDFS.label) is not None, term
         assert g.value(node, RDFS.comment) is not None, term
+
+
+def test_vocab_every_property_has_domain_and_range():
+    g = Graph().parse(ONTOLOGY_DIR / "kzru.ttl")
+    for kind in (OWL.ObjectProperty, OWL.DatatypeProperty):
+        for prop in g.subjects(RDF.type, kind):
+            if str(prop).startswith(KZO_IRI):
+                assert g.value(prop, RDFS.domain) is not None, prop
+                assert g.value(prop, RDFS.range) is not None, prop

@@ -280,7 +280,6 @@ def _according(ctx: Context, according: Token) -> Iterator[tuple[int, int, Fact]
         toks = [t for t in after if not t.is_space]
     else:
         toks = [t for t in before if not t.is_space]
-    toks = [t for t in toks]
     while toks and toks[0].is_punct:
         toks = toks[1:]
     while toks and toks[-1].is_punct:
