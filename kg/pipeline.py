@@ -92,7 +92,7 @@ def process(articles: Iterable[Article], batch_size: int = 16) -> Iterator[Artic
     docs = parse(nlp, (a.text for a in pending), batch_size=batch_size)
     for article, doc in zip(pending, docs):
         facts, res = extract_facts(article, doc, gaz)
-        quads = article_quads(article, facts, res.variants, res.entities, info)
+        quads = article_quads(article, facts, res.variants, res.entities, info, res.mentions)
         yield ArticleResult(article, facts, quads)
 
 

@@ -11,7 +11,7 @@ from typing import Iterable, Iterator
 
 from pyoxigraph import Literal, NamedNode, Quad
 
-from kg.model import Article, Entity, Fact
+from kg.model import Article, Entity, Fact, Mention
 from kg.vocab import KZO_IRI, KZR_IRI, PROV_IRI, SCHEMA_IRI, WD_IRI
 
 RDF = "http://www.w3.org/1999/02/22-rdf-syntax-ns#"
@@ -103,8 +103,11 @@ class BuildInfo:
 
 
 def article_quads(article: Article, facts: Iterable[Fact], variants: dict[str, set[str]],
-                  entities: dict[str, Entity], build: BuildInfo) -> list[Quad]:
-    """Everything one article contributes, in its own named graph."""
+                  entities: dict[str, Entity], build: BuildInfo,
+                  mentions: Iterable[Mention] = ()) -> list[Quad]:
+    """Everything one article contributes, in its own named graph: the article, its
+    facts with their assertions, every entity it names with the spellings seen, and each
+    mention as an RFC 5147 fragment of the article (<article#char=start,end>)."""
     g = article_iri(article.id)
     out: list[Quad] = []
 
@@ -112,7 +115,11 @@ def article_quads(article: Article, facts: Iterable[Fact], variants: dict[str, s
         out.append(Quad(s, p, o, g))
 
     _describe_article(add, g, article)
-    used: dict[str, Entity] = {}
+    for m in mentions:
+        node = NamedNode(f"{g.value}#char={m.start},{m.end}")
+        add(node, kzo("refersTo"), entity_iri(m.entity))
+        add(node, kzo("anchorText"), _text(m.text))
+    used: dict[str, Entity] = dict(entities)
     for fact in facts:
         for ent in (fact.subject, fact.object, *fact.mentions):
             if ent is not None:

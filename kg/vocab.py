@@ -50,6 +50,7 @@ class KZO(DefinedNamespace):
     Claim: object
     Position: object
     Assertion: object
+    Mention: object
     Build: object
     Fact: object
     # direct facts
@@ -68,6 +69,9 @@ class KZO(DefinedNamespace):
     mentions: object
     role: object
     positionIn: object
+    # mentions of entities
+    refersTo: object
+    anchorText: object
     # assertions (provenance of one fact mention)
     about: object
     evidenceText: object
