@@ -233,6 +233,20 @@ def remove(article_ids: List[str] = typer.Argument(..., help="Article ids (schem
     err.print(f"removed {len(removed)} article(s): {', '.join(removed)}", highlight=False)
 
 
+@app.command()
+def stats(as_json: bool = typer.Option(False, "--json", help="Print JSON."),
+          top: int = typer.Option(10, "--top", min=1, help="How many entities in each ranking."),
+          store: str = StoreOpt):
+    """Counts, central entities (degree, PageRank, betweenness), communities, and Kazakhstan–Russia facts by year."""
+    from kg.stats import compute, render
+
+    rep = compute(open_store(store), top=top)
+    if as_json:
+        out.print_json(json.dumps(rep, ensure_ascii=False))
+    else:
+        render(rep, out)
+
+
 @app.command("eval")
 def eval_(gold: Path = typer.Option(..., "--gold", help="gold.jsonl"),
           entities: Path = typer.Option(..., "--entities", help="entities.jsonl"),

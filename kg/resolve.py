@@ -49,6 +49,7 @@ Office Department Administration Directorate Network Coalition Movement Initiati
 Programme Program Authority Board Chamber Exchange Institution Group
 """.split())
 ORG_CONNECTORS = frozenset({"of", "for", "and", "on", "&"})
+INITIALLED = re.compile(r"^(?:[A-Z]\.){1,2}\s?[A-Z][a-z][\w'’-]+$")
 PATRONYMIC = re.compile(r"(ovich|evich|ovic|evic|ovna|evna|ich)$", re.I)
 ACRONYM_DEF = re.compile(r"\(([A-Z][A-Za-z]{1,9})\)")
 _LEADING_THE = re.compile(r"^(the|The)\s+")
@@ -115,11 +116,15 @@ def resolve(doc: Doc, gaz: Gazetteer) -> Resolution:
         if entity is None:
             type_ = _guess_type(ent, core, text)
             entity = gaz.lookup(text, type_ if type_ != "City" else None)
+            if entity is None and type_ == "Person" and INITIALLED.match(text):
+                entity = _by_initial_and_surname(text, persons, gaz)
             if entity is None and type_ == "Person":
                 entity = _person_in_article(text, persons, surnames, gaz)
             if entity is None:
                 if type_ is None or not _plausible_name(text, type_):
                     continue
+                if type_ == "Person" and " " not in text.strip() and not _surname_later(text, doc, ent):
+                    continue  # "Chevron said": persons are introduced by full name
                 entity = _mint(text, type_)
         if entity.type == "Person":
             sk = skeleton(text)
@@ -180,6 +185,12 @@ def _org_names(doc: Doc, gaz: Gazetteer) -> list[Span]:
     return found
 
 
+def _initialled_names(doc: Doc) -> list[Span]:
+    """'A.Smailov', 'M.Mishustin': an initial glued to a surname is one token the model
+    rarely tags."""
+    return [Span(doc, t.i, t.i + 1, label="PERSON") for t in doc if INITIALLED.match(t.text)]
+
+
 def _cap(tok: Token) -> bool:
     return tok.is_alpha and tok.text[0].isupper() and tok.lower_ not in ("i",)
 
@@ -188,7 +199,7 @@ def _candidate_spans(doc: Doc, gaz: Gazetteer) -> list[Span]:
     """spaCy's entities, with person names extended left over given names the model split
     off ("Kasim-Zhomart Tokaev" tagged as "Kasim" GPE + "Zhomart" ORG + "Tokaev" PERSON),
     and organisation names kept whole."""
-    orgs = _org_names(doc, gaz)
+    orgs = _org_names(doc, gaz) + _initialled_names(doc)
     taken = {t for span in orgs for t in range(span.start, span.end)}
     ents = sorted([e for e in doc.ents if not any(t in taken for t in range(e.start, e.end))] + orgs,
                   key=lambda s: s.start)
@@ -275,6 +286,19 @@ def _after_title(ent: Span) -> bool:
     return prev.text == "," and ent.root.dep_ == "appos" and ent.root.head.lower_ in TITLE_WORDS
 
 
+def _by_initial_and_surname(text: str, persons: dict, gaz: Gazetteer) -> Entity | None:
+    """'M.Mishustin' is Mikhail Mishustin: same surname, same first initial."""
+    initial, surname = text[0].lower(), re.sub(r"^(?:[A-Z]\.\s?)+", "", text)
+    candidates = [e for sk, e in persons.items() if sk.split()[-1] == skeleton(surname)]
+    found = gaz.lookup(surname, "Person")
+    if found is not None:
+        candidates.append(found)
+    for entity in candidates:
+        if normalize(entity.name)[:1] == initial:
+            return entity
+    return None
+
+
 def _person_in_article(text: str, persons: dict, surnames: dict, gaz: Gazetteer) -> Entity | None:
     """A surname or a first-name+patronymic form of a person named earlier in the article."""
     sk = skeleton(text)
@@ -291,6 +315,17 @@ def _person_in_article(text: str, persons: dict, surnames: dict, gaz: Gazetteer)
             if full_sk.startswith(given + " "):
                 return entity
     return None
+
+
+def _surname_later(text: str, doc: Doc, ent: Span) -> bool:
+    """A lone name is kept when the full name follows later in the article
+    ('Tokaev ... Kasim-Zhomart Tokaev'), so the back-reference pass can join them."""
+    sk = skeleton(text)
+    for other in doc.ents:
+        if other.start > ent.start and other.label_ == "PERSON" and " " in other.text.strip():
+            if skeleton(other.text).split()[-1] == sk:
+                return True
+    return False
 
 
 def _plausible_name(text: str, type_: str) -> bool:

@@ -103,6 +103,12 @@ class Context:
                     ent = self.entity(child, frozenset({"Person"}))
                     if ent is not None:
                         return ent
+            for prep in token.children:  # "President of Belarus Alexander Lukashenko"
+                if prep.dep_ == "prep" and prep.lower_ == "of":
+                    for t in prep.subtree:
+                        ent = self.entity(t, frozenset({"Person"}))
+                        if ent is not None:
+                            return ent
             return self.describe(token)
         return None
 

@@ -30,13 +30,16 @@ say tell note stress explain state add believe think argue warn emphasize emphas
 promise assure claim insist suggest testify comment announce declare write recall admit
 deny agree point underline reiterate observe remark acknowledge predict describe
 characterise characterize call urge answer reply respond confirm report complain
+ask order propose instruct request demand
 """.split())
 #: verbs whose claim is everything after the verb ("called on X to ...", "promised X ...")
 OBJECT_CLAIM_VERBS = frozenset({"call", "urge", "promise", "characterise", "characterize",
-                                "describe", "warn", "assure", "pledge", "vow"})
+                                "describe", "warn", "assure", "pledge", "vow", "ask", "order",
+                                "propose", "instruct", "request", "demand"})
 OPEN_QUOTES = "“«„\""
 #: closing marks accepted for each opening mark (news mixes them: "...” happens)
 CLOSE_FOR = {"“": "”\"", "«": "»", "„": "“”\"", "\"": "\"”"}
+SENTENCE_END = re.compile(r"[.!?]\s")
 _WS = re.compile(r"\s+")
 _STRIP = "“”«»„\"‘’' \n\t,.:;–—-"
 
@@ -86,11 +89,14 @@ def _join_split_quotes(ctx: Context, facts) -> list[Fact]:
     out: list[list] = []
     text = ctx.doc.text
     for start, end, fact, how in sorted(facts, key=lambda f: f[0]):
-        if out and how == "continued":
+        if out and how in ("continued", "before"):
             ps, pe, prev, prev_how = out[-1]
             gap = text[pe:start]
-            if prev.subject == fact.subject and prev_how != "reported" and "\n" not in gap and len(gap) < 60:
-                sep = " " if prev.claim.endswith((".", "?", "!")) else ". "
+            split = how == "continued" or not SENTENCE_END.search(gap)  # “A,” X said, “B”
+            if (split and prev.subject == fact.subject and prev_how != "reported"
+                    and "\n" not in gap and len(gap) < 80):
+                sep = (" " if prev.claim.endswith((".", "?", "!"))
+                       else ", " if fact.claim[:1].islower() else ". ")
                 out[-1] = [ps, end, replace(
                     prev, claim=prev.claim.rstrip(",") + sep + fact.claim,
                     evidence=ctx.evidence(prev.evidence.start, fact.evidence.end),
@@ -220,7 +226,7 @@ def _reported(ctx: Context, verb: Token, quotes: list[Quote]) -> Iterator[tuple[
 def _claim_tokens(verb: Token) -> list[Token]:
     """The complement that holds what was said."""
     for dep in ("ccomp",):
-        comps = children(verb, dep)
+        comps = children(verb, dep) or _that_clause(verb)
         if comps:
             toks = sorted(comps[0].subtree, key=lambda t: t.i)
             while toks and (toks[0].lower_ == "that" or toks[0].is_punct):
@@ -250,6 +256,18 @@ def _claim_tokens(verb: Token) -> list[Token]:
         return toks if len(toks) >= 4 else []
     if verb.lemma_.lower() == "say" and verb.dep_ == "advcl" and verb.tag_ == "VBG":
         return []
+    return []
+
+
+def _that_clause(verb: Token) -> list[Token]:
+    """'told a briefing that CLAUSE': the parser often hangs the that-clause on the noun
+    as a relative clause; one introduced by 'that' as a mark is the complement."""
+    for obj in verb.children:
+        if obj.dep_ not in ("dobj", "dative", "prep", "npadvmod"):
+            continue
+        for t in obj.subtree:
+            if t.dep_ == "relcl" and any(c.dep_ == "mark" and c.lower_ == "that" for c in t.children):
+                return [t]
     return []
 
 
@@ -299,8 +317,10 @@ def _quoted(ctx: Context, q: Quote) -> Iterator[tuple[int, int, Fact, str]]:
     text = ctx.doc.text
     if _is_partial(text, q):
         return
-    speaker = _attribution_after(ctx, q) or _attribution_before(ctx, q)
-    confidence, how = 0.9, "quote"
+    speaker, how = _attribution_after(ctx, q), "quote"
+    if speaker is None:
+        speaker, how = _attribution_before(ctx, q), "before"
+    confidence = 0.9
     if speaker is None:
         speaker = _previous_speaker(ctx, q)
         confidence, how = 0.6, "continued"

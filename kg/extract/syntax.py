@@ -11,7 +11,7 @@ from kg.model import Entity
 #: words around a trigger that make an event announced rather than done
 PLAN_LEMMAS = frozenset("""
 will would shall expect anticipate plan schedule intend due invite prepare upcoming
-forthcoming future propose set next planned scheduled expected anticipated
+forthcoming future propose set next planned scheduled expected anticipated invitation
 """.split())
 NEGATIONS = frozenset({"not", "n't", "never", "no"})
 
@@ -55,9 +55,11 @@ def persons(ctx: Context, token: Token) -> list[Entity]:
 
 
 def places(ctx: Context, token: Token) -> list[Entity]:
+    """The places a noun phrase names: a place name, 'the Kazakh capital' (the country's
+    capital), or a national body standing for its country ('talks in the Kremlin')."""
     out = []
     for t in conjuncts(token):
-        ent = ctx.entity(t, PLACE_TYPES)
+        ent = ctx.entity(t, PLACE_TYPES) or _capital(ctx, t) or _seat(ctx, t)
         if ent is None:
             for c in t.subtree:
                 if c.i - t.i > 4:
@@ -112,8 +114,45 @@ def subject_tokens(verb: Token, passive: bool = True) -> list[Token]:
     for _ in range(3):
         found = [c for c in t.children if c.dep_ in deps]
         if found:
-            return found
-        if t.dep_ not in ("xcomp", "conj", "advcl", "ccomp") or t.head.i == t.i:
+            # "Putin, who arrived in Astana": the relative pronoun stands for the noun
+            return [t.head if c.lower_ in RELATIVE_PRONOUNS and t.dep_ == "relcl" else c
+                    for c in found]
+        if t.dep_ == "relcl" and t.head.pos_ in ("NOUN", "PROPN"):
+            return [t.head]  # "leaders arriving in Astana"
+        if t.dep_ == "xcomp":  # "Lavrov invited Nurtleu to visit": the object does it
+            objects = [c for c in t.head.children if c.dep_ == "dobj"]
+            if objects and t.head.lemma_.lower() in OBJECT_CONTROL:
+                return objects
+        if t.dep_ not in ("xcomp", "conj", "advcl", "ccomp", "acomp") or t.head.i == t.i:
             break
         t = t.head
     return []
+
+
+RELATIVE_PRONOUNS = frozenset({"who", "that", "which"})
+#: verbs whose object, not subject, carries out the infinitive ("invited X to visit")
+OBJECT_CONTROL = frozenset({"invite", "ask", "urge", "allow", "encourage", "persuade",
+                            "request", "advise", "expect", "want", "tell", "order"})
+
+
+def _capital(ctx: Context, token: Token) -> Entity | None:
+    if token.lower_ != "capital":
+        return None
+    for c in token.children:
+        country = ctx.country_of(c)
+        if country is None and c.dep_ == "prep" and c.lower_ == "of":
+            country = next((ctx.country_of(p) for p in c.children if ctx.country_of(p)), None)
+        if country is not None:
+            entry = ctx.gaz.entries.get(country.key)
+            return ctx.gaz.get(entry.capital) if entry else None
+    return None
+
+
+def _seat(ctx: Context, token: Token) -> Entity | None:
+    org = ctx.entity(token, frozenset({"Organization"}))
+    if org is None:
+        return None
+    entry = ctx.gaz.entries.get(org.key)
+    if entry is None or entry.country is None or entry.acronym:
+        return None
+    return ctx.gaz.get(entry.country)

@@ -28,6 +28,9 @@ VISIT_NOUNS = frozenset({"visit", "trip", "journey", "tour", "foray", "stop", "s
 TRAVEL_VERBS = frozenset({"travel", "fly", "go", "come", "head", "arrive", "return", "land",
                           "tour", "stop", "journey", "jet"})
 HOST_VERBS = frozenset({"host", "receive", "welcome", "greet"})
+#: taking part in an event held in a place is being there ("attended the summit in Astana")
+PARTICIPATION_VERBS = frozenset({"attend", "participate"})
+REMOTE = frozenset({"video", "videoconference", "virtually", "online", "remotely", "videolink"})
 DESTINATION_PREPS = ("to", "in", "into", "at", "through", "by", "across", "around")
 _DATE_HINT = re.compile(r"\b(on|in)\s+(\w+\s+\d{1,2}|\d{4})\b|" +
                         "|".join(map(re.escape, RELATIVE)), re.I)
@@ -48,6 +51,8 @@ def extract(ctx: Context) -> Iterator[Fact]:
                 facts = list(_from_travel_verb(ctx, tok, sent, last_places))
             elif tok.pos_ == "VERB" and lemma in HOST_VERBS:
                 facts = list(_from_host_verb(ctx, tok, sent))
+            elif tok.pos_ == "VERB" and (lemma in PARTICIPATION_VERBS or _take_part(tok)):
+                facts = list(_from_participation(ctx, tok, sent))
             for f in facts:
                 if f.object is not None:
                     last_places = [f.object]
@@ -97,7 +102,7 @@ def _noun_agents(ctx: Context, noun: Token) -> list[Entity]:
     head = noun.head
     for _ in range(3):  # "X paid a visit", "X made his first visit", "X chose ... for his visit"
         if head.pos_ in ("VERB", "AUX"):
-            for subj in children(head, "nsubj"):
+            for subj in subject_tokens(head, passive=False):
                 found = persons(ctx, subj)
                 if found:
                     return found
@@ -126,6 +131,8 @@ def _from_visit_verb(ctx: Context, verb: Token, sent: Span) -> Iterator[Fact]:
     agents = []
     for subj in subject_tokens(verb):
         agents = persons(ctx, subj)
+    if not agents and verb.dep_ == "acl" and verb.head.lemma_.lower() == "invitation":
+        agents = _invitee(ctx, verb.head)
     dests = []
     for obj in children(verb, "dobj"):
         dests.extend(places(ctx, obj))
@@ -140,12 +147,16 @@ def _from_travel_verb(ctx, verb: Token, sent: Span, last_places) -> Iterator[Fac
         return
     agents = []
     for subj in subject_tokens(verb):
-        agents = persons(ctx, subj)
-    if not agents:
+        agents = persons(ctx, subj) or _listed_for(ctx, subj)
+    if not agents or _remote(verb):
         return
     dests = []
     for obj in prep_objects(verb, *DESTINATION_PREPS):
         dests.extend(places(ctx, obj))
+    for prt in children(verb, "prt", "advmod", "prep"):  # "travel on to Tajikistan"
+        if prt.lower_ in ("on", "back", "over", "out"):
+            for obj in prep_objects(prt, "to"):
+                dests.extend(places(ctx, obj))
     if verb.lemma_.lower() == "go" and not dests:  # "go to Kazakhstan" parsed as a noun chain
         nxt = verb.doc[verb.i + 1] if verb.i + 1 < len(verb.doc) else None
         if nxt is not None and nxt.lower_ == "to" and verb.i + 2 < len(verb.doc):
@@ -156,6 +167,51 @@ def _from_travel_verb(ctx, verb: Token, sent: Span, last_places) -> Iterator[Fac
             dests = _places_before(ctx, verb, sent)
     if dests:
         yield from _facts(ctx, agents, dests, verb, sent)
+
+
+def _take_part(verb: Token) -> bool:
+    return verb.lemma_.lower() == "take" and any(c.lower_ == "part" for c in verb.children)
+
+
+def _remote(verb: Token) -> bool:
+    return any(t.lower_ in REMOTE for t in verb.subtree)
+
+
+def _from_participation(ctx: Context, verb: Token, sent: Span) -> Iterator[Fact]:
+    """'X took part in the summit in Astana', 'the meeting in the Kremlin was attended by
+    A, B and C': participants were at the place, unless they joined by video."""
+    if negated(verb) or _remote(verb):
+        return
+    agents: list[Entity] = []
+    for agent in children(verb, "agent"):  # passive: "was attended by A, B and C"
+        for obj in agent.children:
+            agents += persons(ctx, obj)
+    if not agents:
+        for subj in subject_tokens(verb):
+            agents = persons(ctx, subj) or _listed_for(ctx, subj)
+    events = children(verb, "dobj", "nsubjpass") + [o for o in prep_objects(verb, "in", "at")]
+    dests: list[Entity] = []
+    for event in events:
+        dests += places(ctx, event)
+        for obj in prep_objects(event, "in", "at"):
+            dests += places(ctx, obj)
+    dests = list(dict.fromkeys(dests))
+    if agents and dests:
+        yield from _facts(ctx, agents, dests, verb, sent, confidence=0.7)
+
+
+def _listed_for(ctx: Context, noun: Token) -> list[Entity]:
+    """'Leaders who arrived in Astana included A, B and C': a plural group noun whose
+    members the sentence lists."""
+    if noun.pos_ != "NOUN" or noun.tag_ not in ("NNS", "NNPS"):
+        return []
+    verb = noun.head
+    if noun.dep_ in ("nsubj", "nsubjpass") and verb.lemma_.lower() in ("include", "be", "comprise"):
+        found = []
+        for obj in children(verb, "dobj", "attr"):
+            found += persons(ctx, obj)
+        return found
+    return []
 
 
 def _from_host_verb(ctx: Context, verb: Token, sent: Span) -> Iterator[Fact]:
@@ -192,6 +248,15 @@ def _country_of_person(ctx: Context, person: Entity) -> Entity | None:
             return t.country
     entry = ctx.gaz.entries.get(person.key)
     return ctx.gaz.get(entry.country) if entry else None
+
+
+def _invitee(ctx: Context, invitation: Token) -> list[Entity]:
+    """'he had accepted Putin's invitation to visit Russia': whoever accepted it."""
+    head = invitation.head
+    if invitation.dep_ == "dobj" and head.lemma_.lower() in ("accept", "receive", "take"):
+        for subj in subject_tokens(head):
+            return persons(ctx, subj)
+    return []
 
 
 def _listed_persons_after(ctx: Context, verb: Token, sent: Span) -> list[Entity]:
