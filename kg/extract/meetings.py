@@ -19,12 +19,15 @@ from kg.model import Entity, Fact
 NAME = "meetings"
 
 MEET_VERBS = frozenset({"meet", "receive", "host", "welcome", "greet", "talk", "negotiate",
-                        "exchange", "sit", "seat", "discuss", "hug", "shake"})
+                        "exchange", "sit", "seat", "discuss", "hug", "shake", "speak", "sign"})
+#: verbs that make a meeting when two persons are their subject ("A and B signed ...")
+PERSON = frozenset({"Person"})
+PAIR_VERBS = frozenset({"meet", "talk", "negotiate", "exchange", "discuss", "sign"})
 MEET_NOUNS = frozenset({"meeting", "talks", "talk", "summit", "call", "conversation",
                         "negotiations", "visit", "session", "encounter", "bilateral"})
 ADDRESS_VERBS = frozenset({"tell", "assure", "inform", "thank", "congratulate", "invite"})
 LEADER_WORDS = frozenset({"president", "leader", "premier", "minister", "chancellor", "king"})
-PAIR_WORDS = frozenset({"leaders", "presidents", "heads", "sides", "counterparts"})
+PAIR_WORDS = frozenset({"leaders", "presidents", "heads", "counterparts", "premiers", "ministers"})
 PHONE = frozenset({"phone", "telephone", "call"})
 VIDEO = frozenset({"video", "videoconference", "online", "virtually"})
 
@@ -55,12 +58,15 @@ def _pairs_at(ctx: Context, tok: Token, sent: Span) -> Iterator[tuple[Entity, En
             objs = []
             for o in children(tok, "dobj"):
                 objs += persons(ctx, o)
+                for inc in o.subtree:  # "received the heads of the agencies, including Lavrov"
+                    if inc.lower_ == "including":
+                        objs += [m.entity for m in ctx.mentions_in(_subtree_span(inc), PERSON)]
             for o in prep_objects(tok, "with", "beside", "alongside"):
                 objs += persons(ctx, o)
             if lemma in ("sit", "seat"):  # "seated next to Putin", "sitting X next to him"
                 objs += _next_to(ctx, tok)
             yield from _combine(subj, objs, 0.8)
-            if not objs and len(subj) >= 2 and lemma in ("meet", "talk", "negotiate", "exchange", "discuss"):
+            if not objs and len(subj) >= 2 and lemma in PAIR_VERBS:
                 yield subj[0], subj[1], 0.8
         elif lemma in ADDRESS_VERBS:
             subj = _subjects(ctx, tok)
@@ -86,15 +92,24 @@ def _pairs_at(ctx: Context, tok: Token, sent: Span) -> Iterator[tuple[Entity, En
 
 
 def _subjects(ctx: Context, verb: Token) -> list[Entity]:
-    """Who did it: the (inherited) subject's persons, or for 'the two leaders' the last
-    two persons named."""
+    """Who did it: the (inherited) subject's persons, the agents of a passive ('was
+    discussed by A and B'), or for 'the two leaders' the last two persons named."""
     subj: list[Entity] = []
+    for agent in children(verb, "agent"):  # every person named in the by-phrase
+        subj += [m.entity for m in ctx.mentions_in(_subtree_span(agent), PERSON)]
+    if subj:
+        return list(dict.fromkeys(subj))
     for s in subject_tokens(verb):
         if s.lower_ in PAIR_WORDS:
             subj += _last_two(ctx, s.idx)
         else:
             subj += persons(ctx, s)
     return subj
+
+
+def _subtree_span(token: Token) -> Span:
+    toks = list(token.subtree)
+    return token.doc[toks[0].i: toks[-1].i + 1]
 
 
 def _next_to(ctx: Context, verb: Token) -> list[Entity]:

@@ -94,7 +94,7 @@ def _join_split_quotes(ctx: Context, facts) -> list[Fact]:
             gap = text[pe:start]
             split = how == "continued" or not SENTENCE_END.search(gap)  # “A,” X said, “B”
             if (split and prev.subject == fact.subject and prev_how != "reported"
-                    and "\n" not in gap and len(gap) < 80):
+                    and "\n" not in gap and len(gap) < 160):
                 sep = (" " if prev.claim.endswith((".", "?", "!"))
                        else ", " if fact.claim[:1].islower() else ". ")
                 out[-1] = [ps, end, replace(
@@ -159,8 +159,8 @@ def _clean(text: str) -> str:
 def _make(ctx: Context, speaker: Entity, start: int, end: int, ev_start: int, ev_end: int,
           confidence: float) -> tuple[int, int, Fact] | None:
     claim = _clean(ctx.doc.text[start:end])
-    if len(claim.split()) < 3:
-        return None
+    if len(claim.split()) < 3 or claim.split()[0].lower() in ("whether", "if"):
+        return None  # too short, or an open question rather than a statement
     span = ctx.doc.char_span(start, end, alignment_mode="expand")
     mentions = tuple(dict.fromkeys(m.entity for m in ctx.mentions_in(span))) if span else ()
     fact = Fact("said", speaker, None, ctx.evidence(ev_start, ev_end), NAME, confidence,
@@ -234,17 +234,6 @@ def _claim_tokens(verb: Token) -> list[Token]:
             while toks and toks[-1].is_punct:
                 toks = toks[:-1]
             return toks
-    head = verb.head
-    if verb.dep_ in ("advcl", "parataxis", "ccomp", "conj") and head.pos_ in ("VERB", "AUX") and (
-            head.i < verb.i or any(c.lower_ == "as" for c in verb.children)):
-        # "CLAUSE, Tokaev stressed in an interview" / "..., as X noted, CLAUSE"
-        own = {t.i for t in verb.subtree}
-        toks = [t for t in sorted(head.subtree, key=lambda t: t.i) if t.i not in own]
-        while toks and (toks[0].is_punct or toks[0].lower_ == "that"):
-            toks = toks[1:]
-        while toks and toks[-1].is_punct:
-            toks = toks[:-1]
-        return toks if len(toks) >= 4 else []
     if verb.lemma_.lower() in OBJECT_CLAIM_VERBS and (verb.lemma_.lower() != "call" or any(
             c.lower_ in ("on", "for", "upon") for c in verb.children)):
         toks = [t for t in verb.subtree if t.i > verb.i]
@@ -254,9 +243,25 @@ def _claim_tokens(verb: Token) -> list[Token]:
         while toks and toks[-1].is_punct:
             toks = toks[:-1]
         return toks if len(toks) >= 4 else []
-    if verb.lemma_.lower() == "say" and verb.dep_ == "advcl" and verb.tag_ == "VBG":
-        return []
+    head = verb.head
+    if verb.dep_ in ("advcl", "parataxis", "ccomp", "conj") and head.pos_ in ("VERB", "AUX") and (
+            _after_comma(verb) or any(c.lower_ == "as" for c in verb.children)) and not any(
+            c.dep_ in ("dobj", "xcomp", "ccomp") for c in verb.children):
+        # "CLAUSE, Tokaev stressed in an interview" / "..., as X noted, CLAUSE"
+        own = {t.i for t in verb.subtree}
+        toks = [t for t in sorted(head.subtree, key=lambda t: t.i) if t.i not in own]
+        while toks and (toks[0].is_punct or toks[0].lower_ == "that"):
+            toks = toks[1:]
+        while toks and toks[-1].is_punct:
+            toks = toks[:-1]
+        return toks if len(toks) >= 4 else []
     return []
+
+
+def _after_comma(verb: Token) -> bool:
+    """'CLAUSE, Tokaev stressed': the reporting clause follows the claim after a comma."""
+    first = min(t.i for t in verb.subtree)
+    return first > 0 and verb.doc[first - 1].text in (",", "—", "–") and verb.head.i < verb.i
 
 
 def _that_clause(verb: Token) -> list[Token]:
@@ -357,7 +362,7 @@ def _attribution_after(ctx: Context, q: Quote) -> Entity | None:
         k = text.find(ch, q.outer_end)
         if k != -1:
             stop = min(stop, k + 1)
-    if not re.match(r"\s*[,:]?\s*[\w“\"]", text[q.outer_end:stop]) or stop - q.outer_end < 3:
+    if not re.match(r"\s*[,:]?\s*[–—-]?\s*[\w“\"]", text[q.outer_end:stop]) or stop - q.outer_end < 3:
         return None
     span = _window(ctx, q.outer_end, stop)
     if span is None or len(span) == 0:

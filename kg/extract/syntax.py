@@ -33,9 +33,10 @@ def prep_objects(token: Token, *preps: str) -> Iterator[Token]:
     """Objects of the given prepositions under a token ('visit to Moscow' -> Moscow)."""
     for prep in token.children:
         if prep.dep_ in ("prep", "agent", "dative") and prep.lower_ in preps:
-            for pobj in prep.children:
-                if pobj.dep_ in ("pobj", "pcomp"):
-                    yield from conjuncts(pobj)
+            for p in [prep, *prep.conjuncts]:  # "with A and with B"
+                for pobj in p.children:
+                    if pobj.dep_ in ("pobj", "pcomp"):
+                        yield from conjuncts(pobj)
 
 
 def persons(ctx: Context, token: Token) -> list[Entity]:

@@ -281,9 +281,11 @@ def _facts(ctx: Context, agents, dests, trigger: Token, sent: Span,
     date = _date_near(ctx, trigger, sent)
     ev = ctx.evidence(sent.start_char, sent.end_char)
     for agent in agents:
+        home = _country_of_person(ctx, agent)
+        home_capital = ctx.gaz.entries[home.key].capital if home and home.key in ctx.gaz.entries else None
         for dest in dests:
-            if dest.type not in PLACE_TYPES:
-                continue
+            if dest.type not in PLACE_TYPES or dest == home or dest.key == home_capital:
+                continue  # being in one's own country or capital is no visit
             yield Fact("visited", agent, dest, ev, NAME, confidence, date=date, modality=modality)
 
 
