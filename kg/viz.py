@@ -132,13 +132,21 @@ def _build(graph: "nx.MultiDiGraph") -> dict[str, Any]:
         tip = [label, f"type: {ntype}", f"id: {n}"]
         if attrs.get("wikidata"):
             tip.append(f"wikidata: {attrs['wikidata']}")
+        if attrs.get("aliases"):
+            names = [str(a) for a in attrs["aliases"]]
+            tip.append("also: " + ", ".join(names[:6]) + (f" (+{len(names) - 6})" if len(names) > 6 else ""))
+        if ntype == "Claim" and attrs.get("text") and attrs["text"] != label:
+            tip.append({"ev": f"“{attrs['text']}”"})
         tip.append(f"links: {degree[n]}")
         nodes.append({
             "id": index[n], "iri": str(n), "label": _short(label), "fullLabel": label,
             "kgType": ntype, "shape": shape, "tip": tip,
             "color": {"background": color, "border": "#555555",
                       "highlight": {"background": color, "border": "#000000"}},
-            "font": {"color": "#222222"},
+            # entities' names grow with centrality; the many claim nodes stay small and grey
+            "font": ({"color": "#666666", "size": 11} if ntype == "Claim" else
+                     {"color": "#222222", "size": round(15 + 11 * math.sqrt(max(weight[n], 0.0) / top)),
+                      "strokeWidth": 3, "strokeColor": "#ffffff"}),
             "size": round(10 + 22 * math.sqrt(max(weight[n], 0.0) / top), 2),
         })
 
@@ -160,7 +168,10 @@ def _build(graph: "nx.MultiDiGraph") -> dict[str, Any]:
             "smooth": {"enabled": True, "type": "curvedCW" if k % 2 else "curvedCCW",
                        "roundness": round(0.1 + 0.12 * (k // 2), 2)} if k else
                       {"enabled": True, "type": "dynamic"},
-            "tip": [f"{src} — {label} → {dst}", *_evidence_lines(attrs.get("evidence"))],
+            "tip": [f"{src} — {label} → {dst}",
+                    *([{"ev": f"claim: “{attrs['claim']}”"}] if attrs.get("claim") else []),
+                    *([f"sources: {attrs['sources']} article(s)"] if attrs.get("sources") else []),
+                    *_evidence_lines(attrs.get("evidence"))],
         })
 
     legend = {

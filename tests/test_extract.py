@@ -182,3 +182,91 @@ def test_extract_description_with_country_states_an_office(extract):
     facts = extract("Vladimir Putin arrived on Monday. The Russian president called the talks useful.")
     rows = {(f.subject.name, f.object.name, f.role) for f in facts if f.predicate == "holdsPosition"}
     assert ("Vladimir Putin", "Russia", "president") in {(a, b, c.lower()) for a, b, c in rows}
+
+
+ARRIVALS = [
+    ("Putin, who arrived in Astana on July 3, held a series of meetings.", ("Vladimir Putin", "Astana")),
+    ("Leaders who arrived in Astana for the summit included Russian President Vladimir Putin "
+     "and Belarusian President Alexander Lukashenko.", ("Alexander Lukashenko", "Astana")),
+    ("Belarusian President Alexander Lukashenko arrived in the Kazakh capital on Wednesday.",
+     ("Alexander Lukashenko", "Astana")),
+    ("Turkish President Recep Tayyip Erdoğan took part in the expanded meeting in Astana.",
+     ("Recep Tayyip Erdoğan", "Astana")),
+    ("The meeting in the Kremlin was attended by Belarusian President Alexander Lukashenko.",
+     ("Alexander Lukashenko", "Russia")),
+    ("Lavrov invited Nurtleu to pay a visit to Moscow at a convenient time.", ("Murat Nurtleu", "Moscow")),
+    ("Tokayev told reporters that he had accepted Putin's invitation to visit Russia next year.",
+     ("Kassym-Jomart Tokayev", "Russia")),
+]
+
+
+@pytest.mark.parametrize("text,expected", ARRIVALS)
+def test_extract_arrivals_and_participation(extract, text, expected):
+    assert expected in _rows(extract(text), "visited")
+
+
+def test_extract_invited_visit_is_planned_and_not_the_host(extract):
+    facts = [f for f in extract("Lavrov invited Nurtleu to pay a visit to Moscow.") if f.predicate == "visited"]
+    assert [(f.subject.name, f.modality) for f in facts] == [("Murat Nurtleu", "planned")]
+
+
+@pytest.mark.parametrize("text", [
+    "Tokayev addressed the summit by video link from Moscow.",
+    "Putin attended the meeting in Moscow.",  # his own capital: no visit
+    "Putin did not travel to Astana.",
+])
+def test_extract_no_visit(extract, text):
+    assert not _rows(extract(text), "visited")
+
+
+SAID_MORE = [
+    ("Maria Zakharova told a briefing that Moscow attaches great importance to the SCO.",
+     ("Maria Zakharova", "Moscow attaches great importance to the SCO")),
+    ("Kazakh President Kassym-Jomart Tokayev ordered his government to work out alternative export routes.",
+     ("Kassym-Jomart Tokayev", "his government to work out alternative export routes")),
+    ("According to M.Mishustin, Russia is ready to increase deliveries of gas.",
+     ("Mikhail Mishustin", "Russia is ready to increase deliveries of gas")),
+]
+
+
+@pytest.mark.parametrize("text,expected", SAID_MORE)
+def test_extract_said_more_forms(extract, text, expected):
+    assert expected in _rows(extract(text), "said")
+
+
+def test_extract_quotation_split_mid_sentence_is_one_claim(extract):
+    text = "“Kazakhstan is our closest ally,” Putin said, “and we intend to deepen our cooperation.”"
+    claims = _rows(extract(text), "said")
+    assert claims == {("Vladimir Putin", "Kazakhstan is our closest ally, and we intend to deepen our cooperation")}
+
+
+@pytest.mark.parametrize("text", [
+    "Chevron, which owns a stake in the consortium, said it was monitoring the situation.",
+    "Peskov declined to comment on whether the ruling was politically motivated.",
+])
+def test_extract_no_claim(extract, text):
+    assert not _rows(extract(text), "said")
+
+
+MEETINGS_MORE = [
+    "Xi Jinping arrived in Astana. During the visit, he and Tokayev signed a joint statement.",
+    "Tokayev returned to the subject. He had spoken with Vladimir Putin by telephone several times.",
+    "The project was discussed by Tokayev and Russian President Vladimir Putin during the visit.",
+]
+
+
+@pytest.mark.parametrize("text", MEETINGS_MORE)
+def test_extract_meetings_more_forms(extract, text):
+    rows = {frozenset(r) for r in _rows(extract(text), "metWith")}
+    assert len(rows) == 1 and "Kassym-Jomart Tokayev" in next(iter(rows))
+
+
+def test_extract_phone_call_has_channel(extract):
+    facts = extract("Tokayev held a phone call with Putin on Monday.")
+    assert [f.channel for f in facts if f.predicate == "metWith"] == ["phone"]
+
+
+def test_extract_reception_including_a_person(extract):
+    rows = _rows(extract("President Kassym-Jomart Tokayev received the heads of the foreign affairs "
+                         "agencies, including Lavrov."), "metWith")
+    assert {frozenset(r) for r in rows} == {frozenset({"Kassym-Jomart Tokayev", "Sergey Lavrov"})}

@@ -114,3 +114,122 @@ def test_viz_empty_graph(tmp_path):
     data = _data(html)
     assert data["nodes"] == [] and data["edges"] == []
     assert "0 nodes · 0 edges" in html
+
+
+# ---- kg/network.py: the view kg viz draws -----------------------------------------------------
+from datetime import date  # noqa: E402
+
+from typer.testing import CliRunner  # noqa: E402
+
+from kg import network as nw  # noqa: E402
+from kg.cli import app  # noqa: E402
+
+TOKAYEV, PUTIN = R + "person_kassym-jomart-tokayev", R + "person_vladimir-putin"
+
+
+@pytest.fixture(scope="module")
+def seed_graph(seed_store):
+    return nw.to_networkx(seed_store)
+
+
+@pytest.mark.parametrize("ref", ["Vladimir Putin", "putin", "PUTIN", "kzr:person_vladimir-putin",
+                                 "<https://w3id.org/kzru-kg/resource/person_vladimir-putin>", PUTIN])
+def test_network_find_node_by_label_alias_or_iri(seed_graph, ref):
+    assert nw.find_node(seed_graph, ref) == PUTIN
+
+
+def test_network_find_node_unknown_suggests(seed_graph):
+    with pytest.raises(nw.ViewError, match="did you mean Vladimir Putin"):
+        nw.find_node(seed_graph, "Putn")
+
+
+def test_network_focus_is_the_ego_graph(seed_graph):
+    one = nw.view(seed_graph, focus_on="Tokayev", depth=1).graph
+    assert TOKAYEV in one and PUTIN in one
+    undirected = nx.Graph(one)
+    assert all(nx.shortest_path_length(undirected, TOKAYEV, n) <= 1 for n in one)
+    two = nw.view(seed_graph, focus_on="Tokayev", depth=2, max_nodes=None).graph
+    assert set(one) < set(two)
+    assert list(nw.view(seed_graph, focus_on="Tokayev", depth=0).graph) == [TOKAYEV]
+
+
+def test_network_relations_filter(seed_graph):
+    g = nw.view(seed_graph, relations="visited,metWith").graph
+    assert {d["relation"] for _, _, d in g.edges(data=True)} == {"visited", "metWith"}
+    assert not any(d["type"] == "Claim" for _, d in g.nodes(data=True))  # claims hang off 'said'
+    with pytest.raises(nw.ViewError, match="unknown relation"):
+        nw.view(seed_graph, relations="visited,vistied")
+
+
+def _dated_graph():
+    g = nx.MultiDiGraph()
+    for n in "abcd":
+        g.add_node(n, label=n.upper(), type="Person")
+    g.add_edge("a", "b", key="visited", relation="visited", sources=1,
+               evidence=[{"text": "t1", "article": "x", "date": "2022-11-28"}])
+    g.add_edge("a", "c", key="visited", relation="visited", sources=2,
+               evidence=[{"text": "t2", "article": "x", "date": "2023"},
+                         {"text": "t3", "article": "y", "date": "2019-04-03"}])
+    g.add_edge("c", "d", key="metWith", relation="metWith", sources=1,
+               evidence=[{"text": "t4", "article": "z", "date": None}])
+    return g
+
+
+def test_network_dates_filter_by_evidence_date():
+    g = _dated_graph()
+    got = nw.view(g, since="2022-11", until="2022-12-31").graph
+    assert set(got.edges()) == {("a", "b")}
+    got = nw.view(g, since="2023-06-01").graph  # a year-only date overlaps the range
+    assert set(got.edges()) == {("a", "c")}
+    assert [e["text"] for e in got.edges["a", "c", "visited"]["evidence"]] == ["t2"]
+    assert got.edges["a", "c", "visited"]["sources"] == 1
+    assert nw.view(g, until="2018").graph.number_of_edges() == 0  # undated evidence never matches a range
+    assert nw.parse_date("2024-02", end=True) == date(2024, 2, 29)
+    for bad in ("2023-13", "23-01-01", "yesterday"):
+        with pytest.raises(nw.ViewError, match="bad date"):
+            nw.parse_date(bad)
+    with pytest.raises(nw.ViewError, match="after"):
+        nw.view(g, since="2024", until="2023")
+
+
+def test_network_min_sources():
+    g = nw.view(_dated_graph(), min_sources=2).graph
+    assert set(g.edges()) == {("a", "c")} and set(g) == {"a", "c"}
+
+
+def test_network_cap_keeps_the_most_central(seed_graph):
+    full = nw.view(seed_graph, max_nodes=None)
+    v = nw.view(seed_graph, max_nodes=12)
+    assert v.graph.number_of_nodes() == 12 and v.total_nodes == full.graph.number_of_nodes()
+    assert TOKAYEV in v.graph and PUTIN in v.graph
+    assert f"left out {full.graph.number_of_nodes() - 12} nodes" in v.notice
+    focused = nw.view(seed_graph, focus_on="Mishustin", depth=2, max_nodes=3)
+    assert R + "person_mikhail-mishustin" in focused.graph  # the focus always stays
+    assert nw.view(seed_graph).notice is None  # the seeds fit under the default cap
+
+
+def test_viz_cli_filters_and_reports(seed_store_path, tmp_path):
+    runner = CliRunner()
+    out = tmp_path / "v.html"
+    result = runner.invoke(app, ["viz", "-o", str(out), "--store", str(seed_store_path), "--focus", "putin",
+                                 "--relations", "visited,metWith", "--max-nodes", "4"])
+    assert result.exit_code == 0, result.output
+    data = _data(out.read_text("utf-8"))
+    assert len(data["nodes"]) == 4
+    assert {e["relation"] for e in data["edges"]} <= {"visited", "metWith"}
+    assert "Vladimir Putin" in {n["fullLabel"] for n in data["nodes"]}
+    assert "left out" in result.output and "left out" in out.read_text("utf-8")
+    for args, message in ((["--focus", "Nobody Atall"], "no entity called"),
+                          (["--relations", "hugged"], "unknown relation"),
+                          (["--since", "last week"], "bad date")):
+        result = runner.invoke(app, ["viz", "-o", str(out), "--store", str(seed_store_path), *args])
+        assert result.exit_code == 1 and message in result.output
+        assert "Traceback" not in result.output
+
+
+def test_viz_edge_tooltip_has_claim_and_sources(seed_graph, tmp_path):
+    html = render_html(seed_graph, tmp_path / "s.html").read_text("utf-8")
+    said = [e for e in _data(html)["edges"] if e["relation"] == "said"]
+    assert said and all(any(isinstance(line, dict) and line["ev"].startswith("claim: “") for line in e["tip"])
+                        for e in said)
+    assert all(any(isinstance(line, str) and line.startswith("sources: ") for line in e["tip"]) for e in said)
