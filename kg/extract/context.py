@@ -58,7 +58,8 @@ class Context:
             return m.entity
         return None
 
-    def mentions_in(self, span: Span, types: frozenset[str] | None = None) -> list[Mention]:
+    def mentions_in(self, span, types: frozenset[str] | None = None) -> list[Mention]:
+        """Mentions touching the tokens of a span (or any token sequence), in order."""
         seen, out = set(), []
         for tok in span:
             m = self.res.at(tok)
@@ -164,10 +165,15 @@ class Context:
             if child.dep_ == "prep" and child.lower_ == "of":
                 for pobj in child.children:
                     country = country or self.country_of(pobj)
+                    if pobj.lower_ in ("government", "cabinet") and role == "head":
+                        role = "premier"  # "the head of (the Russian) government"
+                    for mod in pobj.children:  # "head of Russian government"
+                        if mod.dep_ in ("amod", "compound"):
+                            country = country or self.country_of(mod)
         if role == "speaker" and self.speakers:
             return self.speakers[-1][1]
         words = _role_class(role)
-        mods = {c.lower_ for c in head.children} & OFFICE_MODIFIERS
+        mods = ({c.lower_ for c in head.children} | (words or set())) & OFFICE_MODIFIERS
         matches = [t for t in self.positions
                    if (words is None or t.role_words & words)
                    and (t.role_words & OFFICE_MODIFIERS) <= mods
@@ -198,11 +204,11 @@ OFFICE_MODIFIERS = frozenset({"deputy", "vice", "assistant", "prime", "foreign",
                               "defense", "interior", "finance", "press", "security", "general"})
 #: role words that describe the same kind of office
 _ROLE_CLASSES = (
-    frozenset({"president", "leader", "head", "chairman", "chairwoman", "chair", "premier",
-               "king", "emir", "chancellor"}),
+    frozenset({"president", "leader", "head", "chairman", "chairwoman", "chair", "king", "emir"}),
+    frozenset({"premier", "prime", "chancellor"}),
     COMMENTATORS | {"political", "professor", "fellow", "associate"},
     frozenset({"spokesman", "spokeswoman", "spokesperson", "secretary"}),
-    frozenset({"minister", "premier"}),
+    frozenset({"minister"}),
     frozenset({"ambassador", "envoy", "diplomat"}),
 )
 

@@ -66,7 +66,7 @@ def _pairs_at(ctx: Context, tok: Token, sent: Span) -> Iterator[tuple[Entity, En
             if lemma in ("sit", "seat"):  # "seated next to Putin", "sitting X next to him"
                 objs += _next_to(ctx, tok)
             yield from _combine(subj, objs, 0.8)
-            if not objs and len(subj) >= 2 and lemma in PAIR_VERBS:
+            if not objs and len(subj) == 2 and lemma in PAIR_VERBS:  # a pair, not a summit
                 yield subj[0], subj[1], 0.8
         elif lemma in ADDRESS_VERBS:
             subj = _subjects(ctx, tok)
@@ -81,7 +81,7 @@ def _pairs_at(ctx: Context, tok: Token, sent: Span) -> Iterator[tuple[Entity, En
                 for o in prep_objects(noun, "with"):
                     objs += persons(ctx, o)
                 yield from _combine(subj, objs, 0.75)
-                if not objs and len(subj) >= 2:  # "Putin and Tokayev held talks"
+                if not objs and len(subj) == 2 and lemma != "attend":  # "Putin and Tokayev held talks"
                     yield subj[0], subj[1], 0.75
     elif tok.pos_ == "NOUN" and lemma in MEET_NOUNS:
         between = []

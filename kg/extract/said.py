@@ -157,10 +157,10 @@ def _clean(text: str) -> str:
 
 
 def _make(ctx: Context, speaker: Entity, start: int, end: int, ev_start: int, ev_end: int,
-          confidence: float) -> tuple[int, int, Fact] | None:
+          confidence: float, reported: bool = False) -> tuple[int, int, Fact] | None:
     claim = _clean(ctx.doc.text[start:end])
-    if len(claim.split()) < 3 or claim.split()[0].lower() in ("whether", "if"):
-        return None  # too short, or an open question rather than a statement
+    if len(claim.split()) < 3 or (reported and claim.split()[0].lower() in ("whether", "if")):
+        return None  # too short, or an open question ('declined to comment on whether ...')
     span = ctx.doc.char_span(start, end, alignment_mode="expand")
     mentions = tuple(dict.fromkeys(m.entity for m in ctx.mentions_in(span))) if span else ()
     fact = Fact("said", speaker, None, ctx.evidence(ev_start, ev_end), NAME, confidence,
@@ -218,22 +218,22 @@ def _reported(ctx: Context, verb: Token, quotes: list[Quote]) -> Iterator[tuple[
             return
     sent = verb.sent
     for speaker in speakers:
-        made = _make(ctx, speaker, start, end, min(sent.start_char, start), max(sent.end_char, end), 0.75)
+        made = _make(ctx, speaker, start, end, min(sent.start_char, start), max(sent.end_char, end), 0.75,
+                     reported=True)
         if made:
             yield made
 
 
 def _claim_tokens(verb: Token) -> list[Token]:
     """The complement that holds what was said."""
-    for dep in ("ccomp",):
-        comps = children(verb, dep) or _that_clause(verb)
-        if comps:
-            toks = sorted(comps[0].subtree, key=lambda t: t.i)
-            while toks and (toks[0].lower_ == "that" or toks[0].is_punct):
-                toks = toks[1:]
-            while toks and toks[-1].is_punct:
-                toks = toks[:-1]
-            return toks
+    comps = [c for c in children(verb, "ccomp") if c.i > verb.i or _reported_before(c, verb)]
+    for comp in comps[:1] or _that_clause(verb):
+        toks = sorted(comp.subtree, key=lambda t: t.i)
+        while toks and (toks[0].lower_ == "that" or toks[0].is_punct):
+            toks = toks[1:]
+        while toks and toks[-1].is_punct:
+            toks = toks[:-1]
+        return toks
     if verb.lemma_.lower() in OBJECT_CLAIM_VERBS and (verb.lemma_.lower() != "call" or any(
             c.lower_ in ("on", "for", "upon") for c in verb.children)):
         toks = [t for t in verb.subtree if t.i > verb.i]
@@ -256,6 +256,17 @@ def _claim_tokens(verb: Token) -> list[Token]:
             toks = toks[:-1]
         return toks if len(toks) >= 4 else []
     return []
+
+
+def _reported_before(comp: Token, verb: Token) -> bool:
+    """'CLAUSE, X said': a complement before the verb, closed by a comma or a quotation
+    mark, and the verb without an object complement of its own ('...: he asked X to')."""
+    last = max(t.i for t in comp.subtree)
+    between = verb.doc[last + 1: verb.i]
+    if not any(t.text in (",", "”", "\"", "’") for t in between[:2]):
+        return False
+    return verb.lemma_.lower() not in OBJECT_CLAIM_VERBS or not any(
+        c.dep_ in ("dobj", "xcomp") and c.i > verb.i for c in verb.children)
 
 
 def _after_comma(verb: Token) -> bool:
@@ -311,7 +322,7 @@ def _according(ctx: Context, according: Token) -> Iterator[tuple[int, int, Fact]
         return
     start, end = toks[0].idx, toks[-1].idx + len(toks[-1])
     for speaker in speakers:
-        made = _make(ctx, speaker, start, end, sent.start_char, sent.end_char, 0.7)
+        made = _make(ctx, speaker, start, end, sent.start_char, sent.end_char, 0.7, reported=True)
         if made:
             yield made
 
@@ -334,6 +345,21 @@ def _quoted(ctx: Context, q: Quote) -> Iterator[tuple[int, int, Fact, str]]:
     made = _make(ctx, speaker, q.start, q.end, q.outer_start, q.outer_end, confidence)
     if made:
         yield (*made, how)
+
+
+def _introducer(ctx: Context, q: Quote) -> Entity | None:
+    text = ctx.doc.text
+    para_start = text.rfind("\n", 0, q.outer_start) + 1
+    if not text[para_start:q.outer_start].strip():
+        return None
+    span = ctx.doc.char_span(para_start, q.outer_start, alignment_mode="contract")
+    if span is None or not len(span):
+        return None
+    last_sent = list(span.sents)[-1] if span.sents else span
+    for tok in last_sent:
+        if tok.dep_ == "nsubj" and tok.head.dep_ == "ROOT":
+            return ctx.entity(tok, frozenset({"Person"})) or None
+    return None
 
 
 def _is_partial(text: str, q: Quote) -> bool:
@@ -420,8 +446,13 @@ def _attribution_before(ctx: Context, q: Quote) -> Entity | None:
 
 
 def _previous_speaker(ctx: Context, q: Quote) -> Entity | None:
-    """A quotation paragraph with no attribution continues the previous speaker when the
-    previous paragraph ended with that speaker's quotation or statement."""
+    """A quotation with no attribution continues the previous speaker when the previous
+    paragraph ended with that speaker's words; else it belongs to the person who is the
+    subject of the sentence just before it in the same paragraph ('X, a fellow at Y, reads
+    it differently. “...”')."""
+    intro = _introducer(ctx, q)
+    if intro is not None:
+        return intro
     if not ctx.speakers:
         return None
     last_end, speaker = ctx.speakers[-1]

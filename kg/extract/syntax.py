@@ -40,7 +40,9 @@ def prep_objects(token: Token, *preps: str) -> Iterator[Token]:
 
 
 def persons(ctx: Context, token: Token) -> list[Entity]:
-    """The persons a noun phrase head denotes, coordination included."""
+    """The persons a noun phrase head denotes, coordination included: names, pronouns,
+    descriptions, and titled names in a list ('Belarusian President Alexander Lukashenko,
+    Kyrgyz President Sadyr Japarov and Tajik President Emomali Rahmon')."""
     out = []
     for t in conjuncts(token):
         ent = ctx.refer(t)
@@ -52,7 +54,36 @@ def persons(ctx: Context, token: Token) -> list[Entity]:
                         break
         if ent is not None and ent not in out:
             out.append(ent)
+    for m in ctx.mentions_in(_phrase(token), frozenset({"Person"})):
+        if m.entity not in out:
+            out.append(m.entity)
     return out
+
+
+#: dependents whose persons are not the phrase's referents ("Putin's spokesman", "who met X")
+_NOT_REFERENT = frozenset({"relcl", "acl", "advcl", "poss", "prep"})
+
+
+def _phrase(token: Token):
+    """The noun phrase of a head and its coordinated heads, without relative clauses,
+    possessors or prepositional attachments (but with 'President of Belarus X' names)."""
+    keep: set[int] = set()
+
+    def walk(t: Token) -> None:
+        keep.add(t.i)
+        for c in t.children:
+            if c.dep_ == "prep" and c.lower_ == "of" and t.lower_ in TITLE_HEADS:
+                walk(c)
+            elif c.dep_ not in _NOT_REFERENT:
+                walk(c)
+
+    walk(token)
+    doc = token.doc
+    return [doc[i] for i in sorted(keep)]
+
+
+TITLE_HEADS = frozenset({"president", "minister", "chairman", "head", "leader", "premier",
+                         "secretary", "king", "emir", "chancellor", "ambassador"})
 
 
 def places(ctx: Context, token: Token) -> list[Entity]:
