@@ -92,7 +92,6 @@ def resolve(doc: Doc, gaz: Gazetteer) -> Resolution:
     acronyms = _acronym_definitions(doc, gaz)
     persons: dict[str, Entity] = {}  # skeleton of full name -> entity, in this article
     surnames: dict[str, Entity] = {}
-    pending: list[tuple[int, int, str, str]] = []
 
     for ent in _candidate_spans(doc, gaz):
         if ent.label_ not in LABEL_TYPE:

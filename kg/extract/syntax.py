@@ -104,14 +104,6 @@ def places(ctx: Context, token: Token) -> list[Entity]:
     return out
 
 
-def clause_head(token: Token) -> Token:
-    """The verb governing a token (itself if it is a verb)."""
-    t = token
-    while t.pos_ not in ("VERB", "AUX") and t.head.i != t.i:
-        t = t.head
-    return t
-
-
 def is_planned(token: Token) -> bool:
     """Announced, expected or invited rather than done."""
     t = token

@@ -17,7 +17,7 @@ from spacy.tokens import Span, Token
 
 from kg.dates import RELATIVE, resolve_date
 from kg.extract.context import PLACE_TYPES, Context
-from kg.extract.syntax import (children, conjuncts, is_planned, negated, persons, places,
+from kg.extract.syntax import (children, is_planned, negated, persons, places,
                                prep_objects, subject_tokens)
 from kg.model import Entity, Fact
 
