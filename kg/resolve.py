@@ -241,6 +241,8 @@ def _strip_titles(ent: Span, gaz: Gazetteer) -> Span | None:
     doc = ent.doc
     if ent.ent_id_ or gaz.lookup(ent.text):
         return ent
+    if ent.label_ == "ORG" and any(t.text in ORG_HEADS for t in ent):  # "Russian Academy of Sciences"
+        return doc[start + 1:end] if doc[start].lower_ == "the" and end - start > 1 else ent
     while start < end - 1 and (doc[start].lower_ in TITLE_WORDS or
                                (ent.label_ != "NORP" and gaz.demonym(doc[start].text)
                                 and doc[start + 1].text[:1].isupper())):
