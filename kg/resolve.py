@@ -141,7 +141,7 @@ def resolve(doc: Doc, gaz: Gazetteer) -> Resolution:
             if full is not None and full.key != m.entity.key and _is_minted(m.entity):
                 m = Mention(m.start, m.end, m.text, full)
         merged.append(m)
-    res.mentions = merged
+    res.mentions = _join_short_org_names(merged)
     for m in res.mentions:
         res.variants.setdefault(m.entity.key, set()).add(m.text)
     res.index(doc)
@@ -192,6 +192,20 @@ def _initialled_names(doc: Doc) -> list[Span]:
 
 def _cap(tok: Token) -> bool:
     return tok.is_alpha and tok.text[0].isupper() and tok.lower_ not in ("i",)
+
+
+def _join_short_org_names(mentions: list[Mention]) -> list[Mention]:
+    """'the Agency for Atomic Energy' after 'the Agency for Atomic Energy of Kazakhstan' in
+    one article is the same body: a minted organisation whose name is another's minus a
+    trailing 'of X' joins it."""
+    minted = {m.entity.name: m.entity for m in mentions
+              if m.entity.type == "Organization" and m.entity.wikidata is None}
+    longer = {}
+    for name, entity in minted.items():
+        base = re.sub(r"\s+of\s+(the\s+)?[A-Z][\w-]*(\s+[A-Z][\w-]*)*$", "", name)
+        if base != name and base in minted:
+            longer[minted[base].key] = entity
+    return [Mention(m.start, m.end, m.text, longer.get(m.entity.key, m.entity)) for m in mentions]
 
 
 def _candidate_spans(doc: Doc, gaz: Gazetteer) -> list[Span]:
@@ -309,12 +323,16 @@ def _person_in_article(text: str, persons: dict, surnames: dict, gaz: Gazetteer)
     if len(parts) == 1 and parts[0] in surnames:
         return surnames[parts[0]]
     if len(parts) > 1 and PATRONYMIC.search(parts[-1]):
-        given = " ".join(parts[:-1])
-        for full_sk, entity in list(persons.items()) + [(skeleton(e.entity.name), e.entity)
-                                                        for e in gaz.entries.values()
-                                                        if e.entity.type == "Person"]:
-            if full_sk.startswith(given + " "):
-                return entity
+        # "Kasim-Jomart Kemelevich": given names + the patronymic the gazetteer records
+        # (many surnames end like patronymics: Mendkovich, Myasnikovich)
+        given, patronymic = " ".join(parts[:-1]), parts[-1]
+        for entry in gaz.entries.values():
+            if entry.entity.type != "Person":
+                continue
+            forms = [skeleton(n) for n in (entry.entity.name, *entry.aliases)]
+            if any(f.startswith(given + " ") for f in forms) and any(
+                    patronymic in f.split()[1:-1] for f in forms):
+                return entry.entity
     return None
 
 

@@ -71,3 +71,16 @@ def test_resolve_org_name_with_place_inside_stays_whole(nlp, gaz):
     found, _ = _mentions(nlp, gaz, "Aigerim Bekova, head of the Almaty Policy Institute, disagreed.")
     assert ("Almaty Policy Institute", "organization/almaty-policy-institute", "Organization") in found
     assert not [m for m in found if m[1] == "city/almaty"]
+
+
+def test_resolve_surname_ending_like_patronymic_is_not_another_person(nlp, gaz):
+    found, _ = _mentions(nlp, gaz, "Mikhail Mishustin met Mikhail Myasnikovich in Almaty.")
+    keys = {k for _, k, _ in found}
+    assert "person/mikhail-mishustin" in keys and len([k for k in keys if k.startswith("person/")]) == 2
+
+
+def test_resolve_short_org_name_joins_the_long_one(nlp, gaz):
+    found, _ = _mentions(nlp, gaz, "The Agency for Atomic Energy of Kazakhstan said so. "
+                                   "The Agency for Atomic Energy will decide.")
+    keys = {k for t, k, _ in found if "Agency" in t}
+    assert len(keys) == 1
