@@ -278,7 +278,8 @@ def _build_article(raw: str, *, where: str, id: str, source, sha256, title=None,
         raise CorpusError(f"{where}: empty article")
     return Article(
         id=id, text=text, title=_opt_str(title) or find_title(text),
-        date=normalize_date(date) or find_date(raw), outlet=_opt_str(outlet) or find_outlet(raw),
+        date=normalize_date(date) or find_date(raw),
+        outlet=_opt_str(outlet) or find_outlet(raw) or dateline_outlet(raw),
         url=_opt_str(url), sha256=sha256, source=source,
     )
 
@@ -304,6 +305,7 @@ BOILERPLATE_LINE_PATTERNS = (
     r"\b(newsletters?|inbox|latest news|updates|mailing list|our channel)\b.{0,200}",
     r"(subscribe|sign up) (now|here|today|for free)?.{0,30}",
     r"share (this|on|via|with|the article|article|story)\b.{0,200}",
+    r"share\s*:.{0,200}",                                          # Share: Facebook X ...
     r"(follow|find|like) us (on|at)\b.{0,200}",
     r"our (telegram|youtube|vk|twitter|x|facebook|instagram|tiktok|whatsapp|rutube|zen)"
     r" (channel|page|account|group)s?\s*:?.{0,100}",
@@ -374,6 +376,8 @@ def clean_text(text: str) -> str:
     lines = [line for line in lines if not _is_boilerplate(line)]
     lines = _drop_menu_runs(lines)
     lines = _drop_repeats(lines)
+    lines = [line for line in lines if _meta_date(line) is None]
+    lines = _strip_dateline(lines)
     return _join(lines)
 
 
@@ -560,12 +564,164 @@ def find_date(raw: str) -> str | None:
 
 
 def _dateline_date(raw: str) -> str | None:
-    lines = [line.strip() for line in raw.split("\n") if line.strip()][:TOP_LINES]
-    for line in lines:
+    """A date line near the top ('November 9, 2023 3:47 PM', 'By X in Nation on 5 July
+    2024', '28.11.2024 | Politics') or a dateline opening the body ('ALMATY, Kazakhstan,
+    June 3, 2019 –', 'ASTANA, Nov 9 (Reuters) -', the year then taken from a copyright or
+    date line, else unknown)."""
+    for line in _top_lines(raw):
+        if (found := _meta_date(line)) is not None:
+            return found
         for rx in (MDY_RE, DMY_RE):
             m = rx.search(line[:80])
             if m and DATELINE_PREFIX_RE.fullmatch(line[:m.start()]):
                 return parse_date(m.group(0))
+        m = DATELINE_RE.match(line)
+        if m and m.group("date"):
+            found = parse_date(m.group("date"))
+            if found is None and (year := _year_hint(raw)) is not None:
+                found = parse_date(f"{m.group('date').rstrip('.')} {year}")
+            if found is not None:
+                return found
+    return None
+
+
+def _top_lines(raw: str) -> Iterator[str]:
+    """The lines before the body gets going: at most TOP_SCAN non-empty lines, ending after
+    the first body paragraph."""
+    seen = body = 0
+    for line in raw.split("\n"):
+        line = SPACES_RE.sub(" ", line).strip()
+        if not line:
+            continue
+        yield line
+        seen += 1
+        body += _is_body_like(line)
+        if seen >= TOP_SCAN or body >= TOP_BODY_LINES:
+            return
+
+
+#: "28.11.2024", "02/02/2023": day first, as agencies outside the US write them
+DOTTED_RE = re.compile(r"\b(?P<day>\d{1,2})[./](?P<month>\d{1,2})[./](?P<year>(?:19|20)\d\d)\b")
+_TIME_RE = re.compile(r"\b\d{1,2}[:.]\d{2}(?:\s*[ap]\.?m\.?)?|\b(?:gmt|utc|msk|almt|ast)\s*[+-]?\s*\d{0,2}(?::?\d{2})?\b"
+                      r"|\b\d+\s*(?:min(?:ute)?s?|hours?|hrs?|days?)\s*(?:read|ago)?\b", re.I)
+#: words a date line may hold besides the date, the time, the byline and the section
+META_WORDS = frozenset({"by", "in", "on", "at", "and", "updated", "published", "posted",
+                        "last", "ago", "read", "first", "modified", "edited"})
+MAX_META_NAMES = 5
+
+
+def _meta_date(line: str) -> str | None:
+    """The date of a line that is only a date with its furniture: time, time zone,
+    byline, section, reading time ('November 9, 2023 3:47 PM GMT+6 Updated 2 hours ago',
+    'By Dana Omirbayeva in Nation on 5 July 2024', 'Aruzhan Sadykova Jan 5, 2024',
+    '02.02.2023 | 19:12 | Politics'); else None."""
+    if not line or len(line) > 150:
+        return None
+    found, rest = None, line
+    for rx in (MDY_RE, DMY_RE, DOTTED_RE, ISO_RE):
+        for m in rx.finditer(line):
+            if rx is ISO_RE and not m.group("day"):
+                continue
+            date = _dotted(m) if rx is DOTTED_RE else parse_date(m.group(0))
+            if date is not None:
+                if found is None or line.find(m.group(0)) < found[0]:
+                    found = (line.find(m.group(0)), date)
+                rest = rest.replace(m.group(0), " ")
+    if found is None:
+        return None
+    rest = _TIME_RE.sub(" ", rest)
+    if re.search(r"[.!?\"“”«»]\s*\S", rest) or rest.rstrip().endswith((".", "!", "?")) and len(_words(rest)) > 3:
+        return None
+    words = [w for w in _words(rest) if w.lower() not in META_WORDS]
+    if len(words) > MAX_META_NAMES or any(not w[0].isupper() for w in words):
+        return None
+    return found[1]
+
+
+def _dotted(m: re.Match) -> str | None:
+    day, month, year = int(m.group("day")), int(m.group("month")), int(m.group("year"))
+    return _make_date(year, month, day) or _make_date(year, day, month)
+
+
+#: a dateline opening the body: city, optional region, optional date, optional outlet,
+#: then a dash (or a full stop after a date or outlet): "ASTANA, Nov 9 (Reuters) - ",
+#: "MOSCOW, May 21 (TASS) — ", "ASTANA, May 21. /TASS/. ", "ASTANA. KAZINFORM – ",
+#: "ALMATY, 2 February 2023. ", "ASTANA, November 28 - RIA Novosti. ", "ALMATY, Kazakhstan – "
+_DL_MONTH = (r"(?:jan(?:uary)?|feb(?:ruary)?|mar(?:ch)?|apr(?:il)?|may|june?|july?|aug(?:ust)?"
+             r"|sep(?:t(?:ember)?)?|oct(?:ober)?|nov(?:ember)?|dec(?:ember)?)\.?")
+DATELINE_RE = re.compile(
+    r"(?P<city>(?:[A-Z]{1,3}\.\s?)?[A-Z][A-Z'’\-]{2,}(?:\s[A-Z][A-Z'’\-]{2,}){0,2})"
+    r"(?:,\s*(?P<region>[A-Z][a-z]+(?:\s[A-Z][a-z]+){0,2}))?"
+    r"(?:[,.]?\s*(?P<date>(?i:" + _DL_MONTH + r")\s+\d{1,2}(?:st|nd|rd|th)?(?:,?\s+(?:19|20)\d\d)?"
+    r"|\d{1,2}\s+(?i:" + _DL_MONTH + r")(?:,?\s+(?:19|20)\d\d)?))?"
+    r"(?:\s*\((?P<paren>[A-Za-z][\w .&-]{1,30})\)"
+    r"|\.?\s*/(?P<slash>[A-Za-z][\w .&-]{1,30})/"
+    r"|\.\s*(?P<caps>[A-Z]{3,}(?:[\s-][A-Z]{2,})?)(?=\s*[-–—]))?"
+    r"(?:\s+[-–—]\s*(?:(?P<after>[A-Z][\w]+(?:\s[A-Z][\w]+){0,2})\.\s)?|(?<=\S)\s*[-–—]\s|\.\s)\s*"
+)
+#: how many lines from the top a dateline or date line is looked for in
+TOP_SCAN = 20
+#: ... and until this many body paragraphs (a standfirst may come before the date line)
+TOP_BODY_LINES = 2
+DATELINE_LINES = 4
+
+
+def _dateline(line: str) -> re.Match | None:
+    """A dateline at the start of a line that goes on with body text. A bare city needs a
+    dash ('ASTANA – ...'); a full stop ends a dateline only after a date or an outlet."""
+    m = DATELINE_RE.match(line)
+    if m is None or not line[m.end():].strip():
+        return None
+    sep = line[m.start("city"):m.end()].rstrip()
+    ended_by_stop = sep.endswith(".") and not m.group("after")
+    if ended_by_stop and not (m.group("date") or m.group("slash") or m.group("caps")):
+        return None
+    if not (line[m.end():][:1].isupper() or line[m.end():][:1] in "“\"«‘'"):
+        return None
+    return m
+
+
+def _strip_dateline(lines: list[str]) -> list[str]:
+    """Remove the dateline prefix (city, date, outlet, dash) from the first body line, so
+    the agency is never read as a name; the rest of the sentence stays."""
+    seen = 0
+    for i, line in enumerate(lines):
+        if not line:
+            continue
+        seen += 1
+        if seen > DATELINE_LINES:
+            break
+        m = _dateline(line)
+        if m is not None:
+            return lines[:i] + [line[m.end():].lstrip()] + lines[i + 1:]
+    return lines
+
+
+def dateline_outlet(raw: str) -> str | None:
+    """The agency a dateline names ('(Reuters)', '/TASS/', 'KAZINFORM', '- RIA Novosti.')."""
+    for line in _top_lines(raw):
+        m = _dateline(line)
+        if m is not None:
+            name = m.group("paren") or m.group("slash") or m.group("caps") or m.group("after")
+            if name:
+                name = name.strip()
+                return name.title() if name.isupper() and len(name) > 4 else name
+            return None
+    return None
+
+
+COPYRIGHT_YEAR_RE = re.compile(r"(?:©|\(c\)|copyright)\s*(?P<year>(?:19|20)\d\d)\b", re.I)
+
+
+def _year_hint(raw: str) -> int | None:
+    """The publication year when only a day and month are given: a copyright line, else a
+    date line near the top; else unknown."""
+    if m := COPYRIGHT_YEAR_RE.search(raw):
+        return int(m.group("year"))
+    for line in _top_lines(raw):
+        if _dateline(line) is None and (m := re.fullmatch(r"\D{0,40}\b((?:19|20)\d\d)\b\D{0,40}", line)):
+            if len(_words(line)) <= MAX_META_NAMES:
+                return int(m.group(1))
     return None
 
 

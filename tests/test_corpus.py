@@ -177,10 +177,82 @@ def test_corpus_article_from_text_metadata():
     raw = "ALMATY, Kazakhstan, June 3, 2019 – Tokayev spoke.\nCopyright © 2019 Steppe Daily Inc."
     article = article_from_text(raw, id="x")
     assert (article.id, article.date, article.outlet, article.text) == (
-        "x", "2019-06-03", "Steppe Daily", "ALMATY, Kazakhstan, June 3, 2019 – Tokayev spoke.")
+        "x", "2019-06-03", "Steppe Daily", "Tokayev spoke.")  # the dateline is metadata
     assert article.title is None
     given = article_from_text(raw, id="x", date="2020-01-02T10:00:00Z", title="T", outlet="O")
     assert (given.date, given.title, given.outlet) == ("2020-01-02", "T", "O")
+
+
+DATELINES = [
+    # (first body line, text left, date found, outlet found)
+    ("ASTANA, Nov 9 (Reuters) - Russian President Vladimir Putin arrived in Kazakhstan.",
+     "Russian President Vladimir Putin arrived in Kazakhstan.", None, "Reuters"),
+    ("MOSCOW, May 21 (TASS) — The ministers discussed the bilateral agenda.",
+     "The ministers discussed the bilateral agenda.", None, "TASS"),
+    ("ASTANA, May 21. /TASS/. Lavrov and Nurtleu held talks.",
+     "Lavrov and Nurtleu held talks.", None, "TASS"),
+    ("ASTANA. KAZINFORM – President Kassym-Jomart Tokayev arrived in Moscow.",
+     "President Kassym-Jomart Tokayev arrived in Moscow.", None, "Kazinform"),
+    ("ASTANA, November 28 - RIA Novosti. Putin held talks with Tokayev.",
+     "Putin held talks with Tokayev.", None, "RIA Novosti"),
+    ("ALMATY, 2 February 2023. Mikhail Mishustin has arrived to Almaty.",
+     "Mikhail Mishustin has arrived to Almaty.", "2023-02-02", None),
+    ("ALMATY, Kazakhstan – The acting president spoke.", "The acting president spoke.", None, None),
+    ("ST. PETERSBURG, June 17 (Reuters) - Tokayev spoke at the forum.",
+     "Tokayev spoke at the forum.", None, "Reuters"),
+    ("NUR-SULTAN – Tokayev addressed the nation.", "Tokayev addressed the nation.", None, None),
+]
+
+
+@pytest.mark.parametrize(("line", "text", "date", "outlet"), DATELINES)
+def test_corpus_dateline_removed_and_read(line, text, date, outlet):
+    raw = f"Putin visits Kazakhstan\n\n{line}\n\nTrade was discussed, officials said."
+    article = article_from_text(raw, id="d")
+    assert article.text.split("\n\n")[1] == text
+    assert "KAZINFORM" not in article.text and "(Reuters)" not in article.text
+    assert (article.date, article.outlet) == (date, outlet)
+
+
+@pytest.mark.parametrize("line", [
+    "NATO and the CSTO are rival blocs.",  # an acronym opening a sentence
+    "SANCTIONS BALANCING ACT",  # a subheading
+    "Putin – the Russian leader – arrived.",
+    "CSTO Secretary General Imangali Tasmagambetov said the organization is ready.",
+])
+def test_corpus_not_a_dateline(line):
+    raw = f"Putin visits Kazakhstan\n\n{line}\n\nTrade was discussed, officials said."
+    assert line in article_from_text(raw, id="d").text
+
+
+def test_corpus_dateline_year_from_copyright_or_date_line():
+    body = "ASTANA, Nov 9 (Reuters) - Putin arrived.\n\nTrade was discussed, officials said."
+    assert article_from_text(f"Putin in Astana\n\n{body}\n© 2023 Reuters", id="a").date == "2023-11-09"
+    assert article_from_text(f"Putin in Astana\n\n{body}", id="b").date is None  # never today
+    late = "ASTANA, Nov 9 (Reuters) - Putin arrived, a year after his visit in October 2022."
+    assert article_from_text(f"Putin in Astana\n\n{late}", id="c").date is None
+
+
+@pytest.mark.parametrize(("line", "date"), [
+    ("November 9, 2023 3:47 PM GMT+6 Updated 2 hours ago", "2023-11-09"),
+    ("By Dana Omirbayeva in Nation on 5 July 2024", "2024-07-05"),
+    ("Aruzhan Sadykova Jan 5, 2024", "2024-01-05"),
+    ("By Madina Akhmetova | June 14, 2025, 18:20 | Updated June 15, 2025 | 4 min read", "2025-06-14"),
+    ("28.11.2024", "2024-11-28"),
+    ("02.02.2023 | 19:12 | Politics", "2023-02-02"),
+    ("21 MAY 2024, 14:05", "2024-05-21"),
+])
+def test_corpus_date_lines_give_the_date_and_go(line, date):
+    raw = (f"Putin visits Kazakhstan\n\n{line}\n\n"
+           "Putin arrived in Astana on Thursday for talks with Tokayev on trade and energy.")
+    article = article_from_text(raw, id="m")
+    assert article.date == date
+    assert line not in article.text and "Putin arrived in Astana" in article.text
+
+
+def test_corpus_body_sentence_with_a_date_is_kept():
+    line = "Putin last visited Kazakhstan on November 9, 2023, when he attended a summit."
+    article = article_from_text(f"Putin visits\n\n{line}\n\nMore text follows here.", id="k")
+    assert line in article.text
 
 
 def test_corpus_zero_width_and_newlines_normalised():
