@@ -46,7 +46,8 @@ Institute University Club Foundation Centre Center Council Committee Bank Minist
 Party Union Organization Organisation Company Corporation Fund Academy Association Forum
 Service Court Parliament Assembly Commission School College Society Consortium Alliance
 Office Department Administration Directorate Network Coalition Movement Initiative
-Programme Program Authority Board Chamber Exchange Institution Group
+Programme Program Authority Board Chamber Exchange Institution Group Analytics Partners
+Consulting Consultancy Holdings Research Advisors Associates Capital Media Agency
 """.split())
 ORG_CONNECTORS = frozenset({"of", "for", "and", "on", "&"})
 INITIALLED = re.compile(r"^(?:[A-Z]\.){1,2}\s?[A-Z][a-z][\w'’-]+$")
@@ -167,14 +168,18 @@ def _org_names(doc: Doc, gaz: Gazetteer) -> list[Span]:
             start = i + 1 if doc[i].lower_ == "the" else i
             first_head = heads[0].i
             for t in doc[start:first_head]:  # "Kamran Bokhari of Newlines Institute"
-                if t.ent_type_ == "PERSON" and gaz.lookup(t.text, "Organization") is None:
+                if (t.ent_type_ == "PERSON" and gaz.lookup(t.text, "Organization") is None
+                        and doc[t.i + 1].lower_ in ORG_CONNECTORS):  # not "Nazarbayev University"
                     start = t.i + 1
             while start < first_head and doc[start].lower_ in ORG_CONNECTORS:
                 start += 1
             end = max(t.i for t in heads) + 1
+            after_connector = False
             for t in doc[end:j]:  # keep "of Asian and African Countries" after the head
-                if t.lower_ in ("of", "for", "on", "and") or _cap(t):
-                    end = t.i + 1 if _cap(t) else end
+                if t.lower_ in ("of", "for", "on", "and"):
+                    after_connector = True
+                elif _cap(t) and after_connector and t.ent_type_ != "PERSON":
+                    end = t.i + 1  # but not "Commission Bakytzhan Sagintayev"
                 else:
                     break
             span = Span(doc, start, end, label="ORG")

@@ -300,13 +300,14 @@ def _date_near(ctx: Context, trigger: Token, sent: Span) -> str | None:
         lo, hi = tokens[0].idx, tokens[-1].idx + len(tokens[-1])
         ents = [e for e in sent.ents if e.label_ == "DATE" and e.start_char >= lo and e.end_char <= hi]
         ents.sort(key=lambda e: abs(e.start - trigger.i))
+        future = is_planned(trigger)
         for ent in ents:
-            value = resolve_date(ent.text, ctx.ref_date, ctx.ref_estimated)
+            value = resolve_date(ent.text, ctx.ref_date, ctx.ref_estimated, future=future)
             if value:
                 return value
         m = _DATE_HINT.search(ctx.doc.text[lo:hi])
         if m:
-            value = resolve_date(m.group(0), ctx.ref_date, ctx.ref_estimated)
+            value = resolve_date(m.group(0), ctx.ref_date, ctx.ref_estimated, future=future)
             if value:
                 return value
     return None
@@ -325,14 +326,25 @@ def merge_trips(ctx: Context, facts: list[Fact]) -> Iterator[Fact]:
     for f in facts:
         obj = city_in.get((f.subject.key, f.object.key), f.object)
         merged.append(replace(f, object=obj))
-    best_date: dict[tuple[str, str], str] = {}
+    dates: dict[tuple[str, str], set[str]] = {}
     votes: dict[tuple[str, str], int] = {}
     for f in merged:
         key = (f.subject.key, f.object.key)
-        if f.date and len(f.date) > len(best_date.get(key, "")):
-            best_date[key] = f.date
+        if f.date:
+            dates.setdefault(key, set()).add(f.date)
         votes[key] = votes.get(key, 0) + (1 if f.modality == "planned" else -1)
     for f in merged:
         key = (f.subject.key, f.object.key)
-        yield replace(f, date=best_date.get(key),
+        known = _one_trip_date(dates.get(key, set()))
+        # mentions dated differently are different trips; an undated mention takes the
+        # date only when the article's dated mentions agree on one trip
+        yield replace(f, date=f.date if f.date and known is None else known or f.date,
                       modality="planned" if votes[key] >= 0 else "occurred")
+
+
+def _one_trip_date(dates: set[str]) -> str | None:
+    """The most precise date if all dates are compatible (2023 ⊇ 2023-11 ⊇ 2023-11-09)."""
+    if not dates:
+        return None
+    best = max(dates, key=len)
+    return best if all(best.startswith(d) for d in dates) else None
