@@ -40,7 +40,9 @@ def build(paths: List[Path] = typer.Argument(None, help="Article files or folder
           force: bool = typer.Option(False, help="Re-extract articles even if unchanged."),
           strict: bool = typer.Option(False, help="Write nothing if any input file is bad."),
           validate: bool = typer.Option(True, "--validate/--no-validate",
-                                        help="Check the graphs written against ontology/shapes.ttl (SHACL).")):
+                                        help="Check the graphs written against ontology/shapes.ttl (SHACL)."),
+          max_chars: int = typer.Option(1_000_000, "--max-chars", min=1,
+                                        help="Leave out (and report) articles with more characters of text.")):
     """Read articles, extract facts and store them with their evidence."""
     from kg.pipeline import build as run_build
     from kg.validate import ValidationError
@@ -58,8 +60,8 @@ def build(paths: List[Path] = typer.Argument(None, help="Article files or folder
 
         try:
             report = run_build(paths or None, kg, force=force, strict=strict, validate=validate,
-                               progress=progress)
-        except ValidationError as exc:
+                               progress=progress, max_chars=max_chars)
+        except (ValidationError, StoreError) as exc:
             fail(str(exc))
         finally:
             kg.close()

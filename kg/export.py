@@ -25,6 +25,9 @@ RDF_FORMATS = {
     "jsonld": ox.RdfFormat.JSON_LD,
 }
 FORMATS = tuple(RDF_FORMATS) + ("facts",)
+#: characters JSON leaves raw that line readers (str.splitlines, JavaScript) take for line
+#: breaks: escaped, so one fact stays one line
+_LINE_BREAKS = {0x85: "\\u0085", 0x2028: "\\u2028", 0x2029: "\\u2029"}
 
 FACTS_QUERY = """
 SELECT ?article ?pred ?s ?sLabel ?sWd ?o ?oLabel ?oWd ?claim ?date ?modality ?role ?channel
@@ -111,7 +114,7 @@ def _write(store: KGStore, fmt: str, fh: IO[bytes]) -> int:
     if fmt == "facts":
         n = 0
         for fact in iter_facts(store):
-            fh.write(json.dumps(fact, ensure_ascii=False).encode("utf-8") + b"\n")
+            fh.write(json.dumps(fact, ensure_ascii=False).translate(_LINE_BREAKS).encode("utf-8") + b"\n")
             n += 1
         return n
     if fmt == "turtle":  # a triples format: the union of all graphs
@@ -140,11 +143,20 @@ def _write_jsonld(store: KGStore, fh: IO[bytes]) -> int:
 
     buf = io.BytesIO()
     store.ox.dump(buf, ox.RdfFormat.N_QUADS)
+    lines = buf.getvalue().decode("utf-8").splitlines(keepends=True)
+    # rdflib's compactor (7.x, jsonld.py add_to_node: `if value:`) drops an empty string that
+    # comes before another value of the same property: give it the empty strings last
+    lines.sort(key=lambda line: ' "" <' in line)
     with warnings.catch_warnings():  # rdflib 7's Dataset code calls its own deprecated names
         warnings.simplefilter("ignore", DeprecationWarning)
         ds = Dataset()
-        ds.parse(data=buf.getvalue().decode("utf-8"), format="nquads")
+        ds.parse(data="".join(lines), format="nquads")
         text = ds.serialize(format="json-ld", context=load_context(), auto_compact=True,
                             use_native_types=False, ensure_ascii=False)
-    fh.write(text.encode("utf-8"))
+    data = text.encode("utf-8")
+    back = len(set(ox.parse(data, format=ox.RdfFormat.JSON_LD)))
+    if back != len(store):  # never write a file that silently lost statements
+        raise ValueError(f"the JSON-LD serializer kept {back} of {len(store)} statements; "
+                         "export turtle, trig or nquads instead")
+    fh.write(data)
     return len(store)

@@ -9,16 +9,20 @@ from pathlib import Path
 from typing import Callable, Iterable, Iterator
 
 from kg import __version__
-from kg.corpus import CorpusError, iter_paths, read_file
+from kg.corpus import ARTICLE_SUFFIXES, CorpusError, iter_paths, read_file
 from kg.extract import VERSION as EXTRACTOR_VERSION
 from kg.extract import extract_facts
 from kg.gazetteer import GAZETTEER_PATH, load_gazetteer
 from kg.model import Article, Fact
 from kg.nlp import load_pipeline, parse
-from kg.rdf import ENTITY_GRAPH, BuildInfo, article_iri, article_quads
+from kg.rdf import ENTITY_GRAPH, BuildInfo, article_iri, article_quads, safe_id
 from kg.store import KGStore
 
 DEFAULT_CORPUS = Path(__file__).resolve().parent.parent / "seeds"
+#: articles with more characters of text than this are reported and left out (``--max-chars``):
+#: extraction time grows faster than the length (measured: 200,000 characters of dense news
+#: text 30 s, 1,000,000 characters 12 min on 2 cores), and the parse is held in memory
+DEFAULT_MAX_CHARS = 1_000_000
 
 #: called as progress(done, total, article_id) while building
 Progress = Callable[[int, int, str], None]
@@ -60,49 +64,148 @@ def version_tag() -> str:
     return build_info().tag
 
 
-def read_articles(paths: Iterable[str | Path], failures: list[str]) -> Iterator[Article]:
-    """Every readable article under the paths; problems are appended to ``failures``."""
+def read_articles(paths: Iterable[str | Path], failures: list[str],
+                  max_chars: int | None = DEFAULT_MAX_CHARS) -> Iterator[Article]:
+    """Every readable article under the paths. Problems are appended to ``failures``, one
+    line each naming the file: missing, unreadable, empty, binary, too long (more than
+    ``max_chars`` characters of text), invalid Unicode, the same text as an article read
+    before, an id naming the same graph as another article's, a folder with no articles."""
     seen_sha: dict[str, str] = {}
+    owners: dict[str, str] = {}  # IRI segment -> the article id that has it
     for given in paths:
         try:
             files = list(iter_paths([given]))
         except CorpusError as exc:
             failures.append(str(exc))
             continue
+        if not files and Path(given).is_dir():
+            failures.append(f"{given}: no article files in this folder ({', '.join(ARTICLE_SUFFIXES)})")
         for path in files:
+            problem = _oversized_file(path, max_chars)
+            if problem:
+                failures.append(f"{path}: {problem}")
+                continue
             try:
                 articles = read_file(path)
             except CorpusError as exc:
                 failures.append(str(exc))
                 continue
+            except UnicodeEncodeError as exc:  # a JSON escape of half a surrogate pair
+                failures.append(f"{path}: invalid Unicode ({exc.reason}: {exc.object[exc.start:exc.end]!r})")
+                continue
+            except Exception as exc:  # an odd file never stops the build
+                failures.append(f"{path}: cannot read ({_describe(exc)})")
+                continue
             for article in articles:
+                problem = _article_problem(article, max_chars)
+                if problem:
+                    failures.append(f"{_where(article)}: {problem}")
+                    continue
                 first = seen_sha.setdefault(article.sha256, article.id)
                 if first != article.id:
-                    failures.append(f"{path}: same text as article {first}; skipped")
+                    failures.append(f"{_where(article)}: same text as article {first}; skipped")
+                    continue
+                owner = owners.setdefault(safe_id(article.id), article.id)
+                if owner != article.id:
+                    failures.append(f"{_where(article)}: id {article.id!r} names the same graph "
+                                    f"as article {owner!r}; skipped")
                     continue
                 yield article
 
 
-def process(articles: Iterable[Article], batch_size: int = 16) -> Iterator[ArticleResult]:
-    """NLP and extraction for a stream of articles (one pipeline load per process)."""
+def _where(article: Article) -> str:
+    """How a message names an article: its file, and its id when the file holds several."""
+    source = article.source or article.id
+    return f"{source}: article {article.id}" if source.lower().endswith(".jsonl") else source
+
+
+def _describe(exc: BaseException) -> str:
+    msg = " ".join(str(exc).split())[:300]
+    return f"{type(exc).__name__}: {msg}" if msg else type(exc).__name__
+
+
+def _oversized_file(path: Path, max_chars: int | None) -> str | None:
+    """A .txt file too big to hold at most ``max_chars`` characters in any encoding (UTF-32
+    takes 4 bytes a character) is refused before it is read."""
+    if not max_chars or path.suffix.lower() != ".txt":
+        return None
+    try:
+        size = path.stat().st_size
+    except OSError:
+        return None  # read_file names the problem
+    if size > 4 * max_chars + 4:
+        return (f"too long ({size:,} bytes: more than {max_chars:,} characters in any encoding; "
+                "raise --max-chars)")
+    return None
+
+
+def _article_problem(article: Article, max_chars: int | None) -> str | None:
+    if max_chars and len(article.text) > max_chars:
+        return f"too long ({len(article.text):,} characters > {max_chars:,}; raise --max-chars)"
+    for name in ("id", "text", "title", "date", "outlet", "url"):
+        value = getattr(article, name)
+        try:
+            if isinstance(value, str):
+                value.encode("utf-8")
+        except UnicodeEncodeError:
+            return f"invalid Unicode in its {name} (a lone surrogate, such as the JSON escape \\ud800)"
+    return None
+
+
+def _stored_elsewhere(kg: KGStore, articles: list[Article], failures: list[str]) -> Iterator[Article]:
+    """Leave out an article whose text is stored under another id (a renamed or copied file:
+    `kg remove` the old id first), or whose id names the graph of another stored article."""
+    stored = kg.article_shas()
+    now = {a.id: a.sha256 for a in articles}
+    by_sha = {sha: i for i, sha in stored.items() if now.get(i, sha) == sha}  # still stored after this build
+    owners = {safe_id(i): i for i in stored}
+    for article in articles:
+        other = by_sha.get(article.sha256, article.id)
+        owner = owners.get(safe_id(article.id), article.id)
+        if other != article.id:
+            failures.append(f"{_where(article)}: same text as article {other}, already in the store; skipped")
+        elif owner != article.id:
+            failures.append(f"{_where(article)}: id {article.id!r} names the same graph as article "
+                            f"{owner!r}, already in the store; skipped")
+        else:
+            yield article
+
+
+def process(articles: Iterable[Article], batch_size: int = 16,
+            failures: list[str] | None = None) -> Iterator[ArticleResult]:
+    """NLP and extraction for a stream of articles (one pipeline load per process). Given
+    ``failures``, an article whose processing raises is reported there (one line naming its
+    file) and the others go on; without, the exception propagates."""
     nlp = load_pipeline()
     gaz = load_gazetteer()
     info = build_info()
-    pending = list(articles) if not isinstance(articles, list) else articles
-    docs = parse(nlp, (a.text for a in pending), batch_size=batch_size)
-    for article, doc in zip(pending, docs):
-        facts, res = extract_facts(article, doc, gaz)
-        quads = article_quads(article, facts, res.variants, res.entities, info, res.mentions)
+    for article in articles:
+        try:
+            doc = next(parse(nlp, [article.text], batch_size=batch_size))
+            facts, res = extract_facts(article, doc, gaz)
+            quads = article_quads(article, facts, res.variants, res.entities, info, res.mentions)
+        except Exception as exc:
+            if failures is None:
+                raise
+            failures.append(f"{_where(article)}: extraction failed ({_describe(exc)})")
+            continue
         yield ArticleResult(article, facts, quads)
 
 
 def build(paths: Iterable[str | Path] | None = None, store: KGStore | str | Path = "kg-store",
           *, force: bool = False, strict: bool = False, validate: bool = True,
-          progress: Progress | None = None) -> BuildReport:
+          progress: Progress | None = None, max_chars: int | None = DEFAULT_MAX_CHARS) -> BuildReport:
     """Build (or update) the store from article files. Articles whose text and software
     are unchanged since the last build are skipped; changed ones replace their graph.
     The graphs written (and the entity labels) are then checked against ontology/shapes.ttl
-    unless ``validate`` is false; violations are reported, not fatal."""
+    unless ``validate`` is false; violations are reported, not fatal.
+
+    A bad file or article is reported in ``report.failures`` and the others go on; with
+    ``strict``, nothing is written if any fails (every article is extracted before the first
+    write). Each article graph is replaced in one transaction, and the derived graphs are
+    dropped before the first one changes, so a build stopped at any point leaves complete
+    article graphs and derived graphs that are either missing (the next build recomputes
+    them) or consistent."""
     t0 = time.perf_counter()
     report = BuildReport()
     own = not isinstance(store, KGStore)
@@ -110,7 +213,8 @@ def build(paths: Iterable[str | Path] | None = None, store: KGStore | str | Path
     try:
         tag = version_tag()
         todo = []
-        for article in read_articles(paths or [DEFAULT_CORPUS], report.failures):
+        articles = list(read_articles(paths or [DEFAULT_CORPUS], report.failures, max_chars))
+        for article in _stored_elsewhere(kg, articles, report.failures):
             if not force and kg.article_sha(article.id) == article.sha256 \
                     and kg.article_version(article.id) == tag:
                 report.skipped += 1
@@ -118,8 +222,15 @@ def build(paths: Iterable[str | Path] | None = None, store: KGStore | str | Path
             todo.append(article)
         if strict and report.failures:
             return _finish(report, kg, t0)
+        results: Iterable[ArticleResult] = process(todo, failures=report.failures)
+        if strict:  # all or nothing: every article extracted before the first write
+            results = list(results)
+            if report.failures:
+                return _finish(report, kg, t0)
         written = []
-        for i, result in enumerate(process(todo), 1):
+        for i, result in enumerate(results, 1):
+            if not written:  # missing, never stale, should the build stop before the refresh
+                kg.drop_derived()
             written.append(article_iri(result.article.id))
             kg.replace_graph(written[-1], result.quads)
             report.articles += 1
@@ -160,6 +271,7 @@ def remove(article_ids: Iterable[str], store: KGStore | str | Path = "kg-store")
         missing = [i for i in ids if not kg.ox.contains_named_graph(article_iri(i))]
         if missing:
             raise RemoveError(f"{kg.path}: no article {', '.join(missing)} in the store")
+        kg.drop_derived()  # missing, never stale, should the removal stop before the refresh
         for article_id in ids:
             kg.remove_article(article_id)
         refresh_derived(kg)

@@ -28,7 +28,8 @@ RESULT_FORMATS = {"csv": ox.QueryResultsFormat.CSV, "tsv": ox.QueryResultsFormat
 GRAPH_FORMATS = {"turtle": ox.RdfFormat.TURTLE, "ntriples": ox.RdfFormat.N_TRIPLES}
 FORMATS = ("table", *RESULT_FORMATS, *GRAPH_FORMATS)
 DEFAULT_TIMEOUT = 30.0
-_SERVICE = re.compile(r"\bSERVICE\b", re.I)
+#: the keyword, not a variable (?service), a prefixed name (ex:service) or a prefix (service:)
+_SERVICE = re.compile(r"(?<![?$:\w-])SERVICE(?![\w:-])", re.I)
 _PARAM_LINE = re.compile(r"#\s*param:\s*([A-Za-z_][A-Za-z0-9_]*)\s*(\(entity\))?\s*(?:—|–|-|:)?\s*(.*)")
 _NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 
@@ -219,7 +220,7 @@ def run(store: "KGStore", sparql: str, params: dict[str, str] | None = None,
 
     _refuse_service(sparql, allow_service)
     try:
-        return store.query(sparql, bind(params or {}, PREFIXES))
+        return store.query(sparql, bind(params or {}, PREFIXES), allow_service=allow_service)
     except SyntaxError as exc:
         raise QueryError(syntax_message(exc, sparql)) from exc
     except (OSError, RuntimeError) as exc:
@@ -237,6 +238,10 @@ def run_isolated(store_path: str | Path, sparql: str, params: dict[str, str] | N
     if format not in FORMATS:
         raise QueryError(f"unknown format {format!r} (choose from {', '.join(FORMATS)})")
     _refuse_service(sparql, allow_service)
+    if _is_url(store_path):
+        request = {"store": str(store_path), "query": sparql, "params": params or {}, "format": format,
+                   "prefixes": PREFIXES, "entity_params": list(entity_params), "union": union}
+        return _decode(_execute_remote(request, timeout, check_syntax=not allow_service))
     path = Path(store_path)
     if not (path / "CURRENT").exists():
         raise QueryError(f"{path}: no store here (run `kg build` first)")
@@ -286,12 +291,47 @@ def _worker_main() -> None:
     sys.stdout.buffer.flush()
 
 
-def _execute(req: dict) -> tuple[dict, bytes]:
-    prefixes = req["prefixes"]
+def _is_url(location) -> bool:
+    return str(location).lower().startswith(("http://", "https://"))
+
+
+def _execute_remote(req: dict, timeout: float | None, check_syntax: bool = True) -> tuple[dict, bytes]:
+    """Run a request on a SPARQL endpoint (``--store http://...``). The timeout is the HTTP
+    client's: past it this process stops waiting (the endpoint's own timeout stops the query
+    there). A syntax error is reported as for a local store: the query is first parsed by
+    running it over an empty in-memory store (skipped when SERVICE is allowed)."""
+    from kg.remote import DEFAULT_TIMEOUT as HTTP_TIMEOUT
+    from kg.remote import Endpoints, RemoteError, RemoteRequestError, RemoteTimeout, SparqlHttp
+
+    if check_syntax:
+        try:
+            ox.Store().query(req["query"], prefixes=req["prefixes"])
+        except SyntaxError as exc:
+            return {"ok": False, "error": syntax_message(exc, req["query"])}, b""
+        except (OSError, RuntimeError, ValueError):
+            pass  # not a syntax problem: let the endpoint answer
     try:
-        store = ox.Store.read_only(req["store"])
-    except OSError as exc:
-        return {"ok": False, "error": f"{req['store']}: {str(exc).splitlines()[0] if str(exc) else exc}"}, b""
+        endpoint = SparqlHttp(Endpoints.from_url(req["store"]), timeout=timeout or HTTP_TIMEOUT,
+                              read_only=True)
+        return _execute(req, endpoint)
+    except RemoteTimeout as exc:
+        raise QueryTimeout(f"no answer from the endpoint within the {timeout or HTTP_TIMEOUT:g} s timeout "
+                           "(raise it with --timeout)") from exc
+    except RemoteRequestError as exc:
+        return {"ok": False, "error": f"the endpoint refused the query: {exc.detail or exc}"}, b""
+    except RemoteError as exc:
+        return {"ok": False, "error": str(exc)}, b""
+
+
+def _execute(req: dict, store=None) -> tuple[dict, bytes]:
+    """Run one request on ``store`` (a pyoxigraph Store, or anything with its ``query``; by
+    default the store at ``req["store"]`` opened read-only)."""
+    prefixes = req["prefixes"]
+    if store is None:
+        try:
+            store = ox.Store.read_only(req["store"])
+        except OSError as exc:
+            return {"ok": False, "error": f"{req['store']}: {str(exc).splitlines()[0] if str(exc) else exc}"}, b""
     try:
         params, notes = resolve_entity_names(store, req["params"], req["entity_params"], prefixes)
         result = store.query(req["query"], prefixes=prefixes, use_default_graph_as_union=req["union"],
@@ -353,10 +393,15 @@ def _runtime_message(exc: Exception) -> str:
     return msg
 
 
+#: what hides SPARQL keywords: strings, IRIs (which may hold '#' and quotes) and comments;
+#: one left-to-right scan, as SPARQL's lexer reads them, so a quote inside a comment or a '#'
+#: inside a string cannot hide (or fake) the text after it
+_LEXEMES = re.compile(r'"""[\s\S]*?"""|\'\'\'[\s\S]*?\'\'\'|"(?:\\.|[^"\\\n\r])*"|\'(?:\\.|[^\'\\\n\r])*\''
+                      r'|<[^<>"{}|^`\\\x00-\x20]*>|#[^\n\r]*')
+
+
 def _strip_comments_and_strings(text: str) -> str:
-    text = re.sub(r"\"\"\"[\s\S]*?\"\"\"|'''[\s\S]*?'''|\"(?:\\.|[^\"\\\n])*\"|'(?:\\.|[^'\\\n])*'", "\"\"", text)
-    text = re.sub(r"<[^<>\s]*>", "<>", text)  # IRIs may contain '#'
-    return re.sub(r"#[^\n]*", "", text)
+    return _LEXEMES.sub(lambda m: {"#": " ", "<": "<>"}.get(m.group(0)[0], '""'), text)
 
 
 # ---- presenting results ------------------------------------------------------------------------

@@ -47,9 +47,10 @@ def article_iri(article_id: str) -> NamedNode:
 
 
 def safe_id(text: str) -> str:
-    """An article id as an IRI path segment (ids come from file names and feeds)."""
-    s = _SAFE_ID.sub("-", text).strip("-")
-    return s[:120] or hashlib.sha1(text.encode()).hexdigest()[:16]
+    """An article id as an IRI path segment (ids come from file names and feeds); never
+    empty, and never '.' or '..', which IRI resolution would read as a path step."""
+    s = _SAFE_ID.sub("-", text).strip("-")[:120]
+    return s if s.strip(".") else hashlib.sha1(text.encode("utf-8", "surrogatepass")).hexdigest()[:16]
 
 
 def entity_iri(entity: Entity) -> NamedNode:
