@@ -378,7 +378,7 @@ def _is_minted(entity: Entity) -> bool:
 def _acronym_definitions(doc: Doc, gaz: Gazetteer) -> dict[str, Entity]:
     """'the Collective Safety Treaty Group (CSTO)': the long form names the acronym's entity."""
     found: dict[str, Entity] = {}
-    text = doc.text
+    text = doc.text  # built once here
     for m in ACRONYM_DEF.finditer(text):
         acro = m.group(1)
         words = re.findall(r"[A-Z][\w'’-]*|of|for|and|on|the|in", text[max(0, m.start() - 120):m.start()])

@@ -3,11 +3,12 @@ shared reference rules (pronouns and descriptions such as "the Kazakh leader")."
 from __future__ import annotations
 
 import datetime as dt
+from bisect import bisect_left, bisect_right
 from collections import Counter
 from dataclasses import dataclass, field
 from functools import cached_property
 
-from spacy.tokens import Doc, Token
+from spacy.tokens import Doc, Span, Token
 
 from kg.gazetteer import Gazetteer
 from kg.model import Article, Entity, Evidence, Mention
@@ -38,12 +39,37 @@ class Context:
     claims: list[tuple[int, int, Entity]] = field(default_factory=list)  # direct quotations so far
 
     # ---- evidence -------------------------------------------------------------------------
+    @cached_property
+    def text(self) -> str:
+        """The Doc's text, built once (``Doc.text`` joins every token on each access)."""
+        return self.doc.text
+
+    @cached_property
+    def sentences(self) -> list[Span]:
+        """The Doc's sentences, computed once (spaCy walks the whole Doc for each
+        ``token.sent``, which makes long articles quadratic)."""
+        return list(self.doc.sents)
+
+    @cached_property
+    def _sentence_bounds(self) -> tuple[list[int], list[int]]:
+        return [s.start_char for s in self.sentences], [s.end_char for s in self.sentences]
+
+    @cached_property
+    def _sentence_token_starts(self) -> list[int]:
+        return [s.start for s in self.sentences]
+
+    def sent_of(self, token: Token) -> Span:
+        """The sentence holding a token (use instead of ``token.sent``)."""
+        return self.sentences[bisect_right(self._sentence_token_starts, token.i) - 1]
+
     def evidence(self, start: int, end: int) -> Evidence:
         """Evidence for a fact read from text[start:end]: the enclosing sentence(s)."""
-        sents = [s for s in self.doc.sents if s.end_char > start and s.start_char < end]
-        if sents:
-            start, end = sents[0].start_char, sents[-1].end_char
-        text = self.doc.text[start:end]
+        starts, ends = self._sentence_bounds
+        first = bisect_right(ends, start)  # first sentence ending after start
+        last = bisect_left(starts, end) - 1  # last sentence starting before end
+        if starts and first <= last:
+            start, end = starts[first], ends[last]
+        text = self.text[start:end]
         stripped = text.strip()
         start += len(text) - len(text.lstrip())
         return Evidence(self.article.id, stripped, start, start + len(stripped))

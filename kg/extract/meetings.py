@@ -34,7 +34,7 @@ VIDEO = frozenset({"video", "videoconference", "online", "virtually"})
 
 def extract(ctx: Context) -> Iterator[Fact]:
     seen: set[tuple[str, str]] = set()
-    for sent in ctx.doc.sents:
+    for sent in ctx.sentences:
         for tok in sent:
             pairs = list(_pairs_at(ctx, tok, sent))
             for a, b, conf in pairs:

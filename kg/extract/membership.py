@@ -67,7 +67,7 @@ def extract(ctx: Context) -> Iterator[Fact]:
     seen: set[tuple[str, str, int]] = set()
     blocs = _bloc_mentions(ctx)
     parents = _organ_parents(ctx, blocs)
-    sents = list(ctx.doc.sents)
+    sents = ctx.sentences
     for n, sent in enumerate(sents):
         orgs = _sentence_orgs(ctx, sent, blocs, parents)
         found: list[tuple[Token, Entity, Entity]] = []

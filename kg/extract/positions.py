@@ -583,7 +583,7 @@ def _organisation_before(ctx: Context, start: int) -> Entity | None:
     span = ctx.doc.char_span(start, start + 1, alignment_mode="expand")
     if span is None:
         return None
-    sent = span[0].sent
+    sent = ctx.sent_of(span[0])
     orgs = ctx.mentions_in(ctx.doc[sent.start: span[0].i], frozenset({"Organization"}))
     return orgs[-1].entity if orgs else None
 

@@ -54,9 +54,9 @@ class Quote:
 
 def extract(ctx: Context) -> Iterator[Fact]:
     facts: list[tuple[int, int, Fact, str]] = []  # (claim start, end, fact, how it was found)
-    quotes = find_quotes(ctx.doc.text)
+    quotes = find_quotes(ctx.text)
     events = []  # reported claims and quotations, processed in text order
-    for sent in ctx.doc.sents:
+    for sent in ctx.sentences:
         for tok in sent:
             if tok.lemma_.lower() in REPORTING_VERBS and tok.pos_ in ("VERB", "NOUN"):
                 events.append((tok.idx, "verb", tok))
@@ -87,7 +87,7 @@ def _join_split_quotes(ctx: Context, facts) -> list[Fact]:
     """'“A,” he said. “B.”' is one claim: a quotation with no attribution of its own that
     follows the same speaker's quotation on the same line is joined to it."""
     out: list[list] = []
-    text = ctx.doc.text
+    text = ctx.text
     for start, end, fact, how in sorted(facts, key=lambda f: f[0]):
         if out and how in ("continued", "before"):
             ps, pe, prev, prev_how = out[-1]
@@ -158,7 +158,7 @@ def _clean(text: str) -> str:
 
 def _make(ctx: Context, speaker: Entity, start: int, end: int, ev_start: int, ev_end: int,
           confidence: float, reported: bool = False) -> tuple[int, int, Fact] | None:
-    claim = _clean(ctx.doc.text[start:end])
+    claim = _clean(ctx.text[start:end])
     if len(claim.split()) < 3 or (reported and claim.split()[0].lower() in ("whether", "if")):
         return None  # too short, or an open question ('declined to comment on whether ...')
     span = ctx.doc.char_span(start, end, alignment_mode="expand")
@@ -216,7 +216,7 @@ def _reported(ctx: Context, verb: Token, quotes: list[Quote]) -> Iterator[tuple[
     for q in quotes:
         if abs(q.start - start) <= 2 and abs(q.end - end) <= 3:
             return
-    sent = verb.sent
+    sent = ctx.sent_of(verb)
     for speaker in speakers:
         made = _make(ctx, speaker, start, end, min(sent.start_char, start), max(sent.end_char, end), 0.75,
                      reported=True)
@@ -302,7 +302,7 @@ def _according(ctx: Context, according: Token) -> Iterator[tuple[int, int, Fact]
                 speakers.append(ent)
     if not speakers:
         return
-    sent = according.sent
+    sent = ctx.sent_of(according)
     phrase_end = max(t.i for t in according.subtree) if list(according.subtree) else to.i
     phrase_end = max(phrase_end, max((t.i for p in pobjs for t in p.subtree), default=to.i))
     while phrase_end + 1 < sent.end and doc[phrase_end + 1].dep_ in ("appos", "punct") and doc[phrase_end + 1].text != ",":
@@ -330,7 +330,7 @@ def _according(ctx: Context, according: Token) -> Iterator[tuple[int, int, Fact]
 # ---- direct quotations ------------------------------------------------------------------
 
 def _quoted(ctx: Context, q: Quote) -> Iterator[tuple[int, int, Fact, str]]:
-    text = ctx.doc.text
+    text = ctx.text
     if _is_partial(text, q):
         return
     speaker, how = _attribution_after(ctx, q), "quote"
@@ -348,14 +348,14 @@ def _quoted(ctx: Context, q: Quote) -> Iterator[tuple[int, int, Fact, str]]:
 
 
 def _introducer(ctx: Context, q: Quote) -> Entity | None:
-    text = ctx.doc.text
+    text = ctx.text
     para_start = text.rfind("\n", 0, q.outer_start) + 1
     if not text[para_start:q.outer_start].strip():
         return None
     span = ctx.doc.char_span(para_start, q.outer_start, alignment_mode="contract")
     if span is None or not len(span):
         return None
-    last_sent = list(span.sents)[-1] if span.sents else span
+    last_sent = ctx.sent_of(span[-1])
     for tok in last_sent:
         if tok.dep_ == "nsubj" and tok.head.dep_ == "ROOT":
             return ctx.entity(tok, frozenset({"Person"})) or None
@@ -382,7 +382,7 @@ def _window(ctx: Context, start: int, end: int) -> Span | None:
 def _attribution_after(ctx: Context, q: Quote) -> Entity | None:
     """', Yertysbayev said on Soloviev LIVE.' / ', said Gupta.' / ', he points out.' /
     ', the expert on international relations Andrey Koshkin.'"""
-    text = ctx.doc.text
+    text = ctx.text
     stop = min(len(text), q.outer_end + 160)
     for ch in (".\n", ". ", "\n"):
         k = text.find(ch, q.outer_end)
@@ -426,7 +426,7 @@ def _attribution_after(ctx: Context, q: Quote) -> Entity | None:
 
 def _attribution_before(ctx: Context, q: Quote) -> Entity | None:
     """'Peskov stated, “...”' / 'He said: “...”'."""
-    text = ctx.doc.text
+    text = ctx.text
     i = q.outer_start - 1
     while i >= 0 and text[i] in " \t":
         i -= 1
@@ -456,7 +456,7 @@ def _previous_speaker(ctx: Context, q: Quote) -> Entity | None:
     if not ctx.speakers:
         return None
     last_end, speaker = ctx.speakers[-1]
-    between = ctx.doc.text[last_end:q.outer_start]
+    between = ctx.text[last_end:q.outer_start]
     if between.count("\n\n") + between.count("\n") <= 2 and len(between) < 400:
         if not ctx.mentions_in(_window(ctx, last_end, q.outer_start) or ctx.doc[0:0],
                                frozenset({"Person"})):

@@ -38,7 +38,7 @@ _DATE_HINT = re.compile(r"\b(on|in)\s+(\w+\s+\d{1,2}|\d{4})\b|" +
 
 def extract(ctx: Context) -> Iterator[Fact]:
     found: list[Fact] = []
-    for sent in ctx.doc.sents:
+    for sent in ctx.sentences:
         last_places: list[Entity] = []
         for tok in sent:
             lemma = tok.lemma_.lower()
@@ -116,7 +116,7 @@ def _nearest_traveller(ctx: Context, noun: Token) -> list[Entity]:
     """When the parse links a visit to nobody: the nearest person before it in the
     sentence who is a subject or a possessor ('Putin's journey marks ..., after visits
     last month to Kyrgyzstan')."""
-    sent = noun.sent
+    sent = ctx.sent_of(noun)
     for tok in reversed(ctx.doc[sent.start: noun.i]):
         if tok.dep_ in ("nsubj", "nsubjpass", "poss"):
             ent = ctx.entity(tok, frozenset({"Person"}))
@@ -305,7 +305,7 @@ def _date_near(ctx: Context, trigger: Token, sent: Span) -> str | None:
             value = resolve_date(ent.text, ctx.ref_date, ctx.ref_estimated, future=future)
             if value:
                 return value
-        m = _DATE_HINT.search(ctx.doc.text[lo:hi])
+        m = _DATE_HINT.search(ctx.text[lo:hi])
         if m:
             value = resolve_date(m.group(0), ctx.ref_date, ctx.ref_estimated, future=future)
             if value:
