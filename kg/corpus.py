@@ -107,6 +107,10 @@ def _jsonl_article(path: Path, lineno: int, line: str) -> Article:
     body = record.get("text")
     if not isinstance(body, str):
         raise CorpusError(f"{where}: bad JSON line (no string 'text' field)")
+    try:
+        body.encode("utf-8")
+    except UnicodeEncodeError:
+        raise CorpusError(f"{where}: bad JSON line (an escape of half a surrogate pair)") from None
     fields = {k: _opt_str(record.get(k)) for k in ("title", "date", "url", "outlet")}
     return _build_article(
         body, where=where, id=_opt_str(record.get("id")) or f"{path.stem}_{lineno}",

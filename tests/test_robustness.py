@@ -163,9 +163,6 @@ def test_robustness_strict_writes_nothing(case, seeded, tmp_path):
     assert graphs(seeded) == before
 
 
-@pytest.mark.xfail(strict=True, reason="NEEDS A CORPUS CHANGE (kg/corpus.py, _jsonl_article): a JSON "
-                   "escape of half a surrogate pair should be a CorpusError naming the line, like any "
-                   "other bad JSON line; today the build reports it for the whole file")
 def test_robustness_lone_surrogate_names_the_jsonl_line(tmp_path):
     from kg.corpus import CorpusError, read_file
 
