@@ -122,7 +122,7 @@ def _bad_inputs(d: Path) -> dict[str, tuple[list[Path], str, str]]:
         "bad json line": ([put("feed.jsonl", b'{"id": "j1", "text": "Putin visited Astana."}\n{oops\n')],
                           "feed.jsonl:2", "bad JSON line"),
         "lone surrogate": ([put("esc.jsonl", b'{"id": "s1", "text": "Tokayev \\ud800 visited Moscow."}\n')],
-                           "esc.jsonl", "invalid Unicode (surrogates not allowed: '\\ud800')"),
+                           "esc.jsonl:1", "bad JSON line (an escape of half a surrogate pair)"),
     }
 
 
