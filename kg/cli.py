@@ -19,7 +19,8 @@ app = typer.Typer(help="kzru-kg: a knowledge graph of Kazakhstan–Russia relati
 out = Console()
 err = Console(stderr=True)
 
-StoreOpt = typer.Option(DEFAULT_STORE, "--store", help="Store directory (embedded Oxigraph).")
+StoreOpt = typer.Option(DEFAULT_STORE, "--store",
+                        help="Store directory (embedded Oxigraph), or a SPARQL endpoint URL (http://HOST:7878/store).")
 
 
 def fail(message: str, code: int = 1) -> None:
@@ -28,8 +29,10 @@ def fail(message: str, code: int = 1) -> None:
 
 
 def open_store(path: str, read_only: bool = True) -> KGStore:
+    from kg.remote import connect
+
     try:
-        return KGStore(path, read_only=read_only, create=not read_only)
+        return connect(path, read_only=read_only, create=not read_only)
     except StoreError as exc:
         fail(str(exc))
 
@@ -42,14 +45,23 @@ def build(paths: List[Path] = typer.Argument(None, help="Article files or folder
           validate: bool = typer.Option(True, "--validate/--no-validate",
                                         help="Check the graphs written against ontology/shapes.ttl (SHACL)."),
           max_chars: int = typer.Option(1_000_000, "--max-chars", min=1,
-                                        help="Leave out (and report) articles with more characters of text.")):
+                                        help="Leave out (and report) articles with more characters of text."),
+          workers: int = typer.Option(1, "--workers", min=1,
+                                      help="Worker processes for NLP and extraction (each loads the pipeline once)."),
+          engine: str = typer.Option("local", "--engine", help="local | dask (with --scheduler; see docs/cluster.md)."),
+          scheduler: Optional[str] = typer.Option(None, "--scheduler", help="The dask scheduler, e.g. tcp://10.0.0.5:8786."),
+          retries: int = typer.Option(3, "--retries", min=0,
+                                      help="Retry an article whose worker died, or a store request that failed, this many times.")):
     """Read articles, extract facts and store them with their evidence."""
+    from kg.engines import EngineError, make_engine
     from kg.pipeline import build as run_build
+    from kg.remote import connect
     from kg.validate import ValidationError
 
     try:
-        kg = KGStore(store)
-    except StoreError as exc:
+        make_engine(engine, workers=workers, scheduler=scheduler)  # check the options first
+        kg = connect(store, retries=retries)
+    except (EngineError, StoreError) as exc:
         fail(str(exc))
     with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
                   TimeElapsedColumn(), console=err, transient=False, disable=not err.is_terminal) as bar:
@@ -60,8 +72,9 @@ def build(paths: List[Path] = typer.Argument(None, help="Article files or folder
 
         try:
             report = run_build(paths or None, kg, force=force, strict=strict, validate=validate,
-                               progress=progress, max_chars=max_chars)
-        except (ValidationError, StoreError) as exc:
+                               progress=progress, max_chars=max_chars, workers=workers,
+                               engine=engine, scheduler=scheduler, retries=retries)
+        except (ValidationError, StoreError, EngineError) as exc:
             fail(str(exc))
         finally:
             kg.close()
@@ -221,9 +234,10 @@ def remove(article_ids: List[str] = typer.Argument(..., help="Article ids (schem
            store: str = StoreOpt):
     """Remove articles: drop their named graphs, then recompute entity labels and corroboration."""
     from kg.pipeline import RemoveError, remove as run_remove
+    from kg.remote import connect
 
     try:
-        kg = KGStore(store, create=False)
+        kg = connect(store, create=False)
     except StoreError as exc:
         fail(str(exc))
     try:

@@ -16,13 +16,16 @@ from kg.gazetteer import GAZETTEER_PATH, load_gazetteer
 from kg.model import Article, Fact
 from kg.nlp import load_pipeline, parse
 from kg.rdf import ENTITY_GRAPH, BuildInfo, article_iri, article_quads, safe_id
-from kg.store import KGStore
+from kg.store import KGStore, StoreError
 
 DEFAULT_CORPUS = Path(__file__).resolve().parent.parent / "seeds"
 #: articles with more characters of text than this are reported and left out (``--max-chars``):
 #: extraction time grows faster than the length (measured: 200,000 characters of dense news
 #: text 30 s, 1,000,000 characters 12 min on 2 cores), and the parse is held in memory
 DEFAULT_MAX_CHARS = 1_000_000
+#: after this many articles in a row could not be written (a remote store that is down), the
+#: build stops writing and reports the rest as not written
+MAX_WRITE_FAILURES_IN_A_ROW = 3
 
 #: called as progress(done, total, article_id) while building
 Progress = Callable[[int, int, str], None]
@@ -194,7 +197,9 @@ def process(articles: Iterable[Article], batch_size: int = 16,
 
 def build(paths: Iterable[str | Path] | None = None, store: KGStore | str | Path = "kg-store",
           *, force: bool = False, strict: bool = False, validate: bool = True,
-          progress: Progress | None = None, max_chars: int | None = DEFAULT_MAX_CHARS) -> BuildReport:
+          progress: Progress | None = None, max_chars: int | None = DEFAULT_MAX_CHARS,
+          workers: int = 1, engine: str = "local", scheduler: str | None = None,
+          retries: int = 3) -> BuildReport:
     """Build (or update) the store from article files. Articles whose text and software
     are unchanged since the last build are skipped; changed ones replace their graph.
     The graphs written (and the entity labels) are then checked against ontology/shapes.ttl
@@ -205,11 +210,21 @@ def build(paths: Iterable[str | Path] | None = None, store: KGStore | str | Path
     write). Each article graph is replaced in one transaction, and the derived graphs are
     dropped before the first one changes, so a build stopped at any point leaves complete
     article graphs and derived graphs that are either missing (the next build recomputes
-    them) or consistent."""
+    them) or consistent.
+
+    ``workers`` > 1 processes the articles in that many local processes, ``engine="dask"`` on
+    the dask cluster at ``scheduler`` (:mod:`kg.engines`); either way this process writes the
+    store in input order, and the quads are those of ``workers=1``. ``store`` may be a SPARQL
+    endpoint URL (:mod:`kg.remote`). An article whose worker dies is run again, and a failed
+    store request sent again, up to ``retries`` times; an article still not written is
+    reported, and after ``MAX_WRITE_FAILURES_IN_A_ROW`` such articles in a row the build stops
+    writing."""
+    from kg.remote import connect
+
     t0 = time.perf_counter()
     report = BuildReport()
     own = not isinstance(store, KGStore)
-    kg = KGStore(store) if own else store
+    kg = connect(store, retries=retries) if own else store
     try:
         tag = version_tag()
         todo = []
@@ -222,32 +237,77 @@ def build(paths: Iterable[str | Path] | None = None, store: KGStore | str | Path
             todo.append(article)
         if strict and report.failures:
             return _finish(report, kg, t0)
-        results: Iterable[ArticleResult] = process(todo, failures=report.failures)
+        if engine == "local" and workers == 1:
+            results: Iterable[ArticleResult] = process(todo, failures=report.failures)
+        else:
+            from kg.engines import make_engine
+
+            results = _from_engine(make_engine(engine, workers=workers, scheduler=scheduler,
+                                               retries=retries), todo, report.failures)
         if strict:  # all or nothing: every article extracted before the first write
             results = list(results)
             if report.failures:
                 return _finish(report, kg, t0)
         written = []
+        in_a_row = 0  # articles the store could not take, in a row
         for i, result in enumerate(results, 1):
-            if not written:  # missing, never stale, should the build stop before the refresh
-                kg.drop_derived()
-            written.append(article_iri(result.article.id))
-            kg.replace_graph(written[-1], result.quads)
-            report.articles += 1
-            report.words += len(result.article.text.split())
+            try:
+                if not written:  # missing, never stale, should the build stop before the refresh
+                    kg.drop_derived()
+                kg.replace_graph(article_iri(result.article.id), result.quads)
+            except StoreError as exc:  # a remote store that stayed down through the retries
+                report.failures.append(f"{_where(result.article)}: not written ({exc})")
+                in_a_row += 1
+                if in_a_row >= MAX_WRITE_FAILURES_IN_A_ROW:
+                    _stop_writing(results, todo, result.article, in_a_row, report.failures)
+                    break
+            else:
+                in_a_row = 0
+                written.append(article_iri(result.article.id))
+                report.articles += 1
+                report.words += len(result.article.text.split())
             if progress:
                 progress(i, len(todo), result.article.id)
-        if written or force or not kg.has_derived_graphs():
-            refresh_derived(kg)
-        if validate and written:
-            from kg.validate import validate_store
+        try:
+            if written or force or not kg.has_derived_graphs():
+                refresh_derived(kg)
+            if validate and written:
+                from kg.validate import validate_store
 
-            report.violations = [v.line() for v in validate_store(kg, [*written, ENTITY_GRAPH])]
-            report.validated = True
+                report.violations = [v.line() for v in validate_store(kg, [*written, ENTITY_GRAPH])]
+                report.validated = True
+        except StoreError as exc:
+            if not report.failures:
+                raise
+            report.failures.append(f"{kg.path}: entity labels and corroboration not recomputed "
+                                   f"({exc}); run `kg build` again once the store is back")
         return _finish(report, kg, t0)
     finally:
         if own:
             kg.close()
+
+
+def _from_engine(engine, articles: list[Article], failures: list[str]) -> Iterator[ArticleResult]:
+    """An engine's outcomes as results (quads only: facts stay in the workers); an article
+    that failed there is reported in ``failures``, one line naming its file."""
+    for outcome in engine.run(articles):
+        if outcome.ok:
+            yield ArticleResult(outcome.article, [], outcome.quads)
+        else:
+            failures.append(f"{_where(outcome.article)}: {outcome.error}")
+
+
+def _stop_writing(results: Iterable[ArticleResult], todo: list[Article], last: Article,
+                  in_a_row: int, failures: list[str]) -> None:
+    """The store failed ``in_a_row`` articles in a row: stop the workers and report every
+    article after ``last`` as not written."""
+    close = getattr(results, "close", None)
+    if close:
+        close()  # a generator: stops the engine (its worker processes, its dask tasks)
+    rest = todo[next((i for i, a in enumerate(todo) if a is last), len(todo)) + 1:]
+    for article in rest:
+        failures.append(f"{_where(article)}: not written (the build stopped writing after the "
+                        f"store failed {in_a_row} articles in a row)")
 
 
 def refresh_derived(kg: KGStore) -> None:
@@ -264,8 +324,10 @@ def remove(article_ids: Iterable[str], store: KGStore | str | Path = "kg-store")
     """Drop articles' named graphs (facts, assertions, description), then recompute the
     derived graphs, so entities no remaining article mentions lose their label and facts
     lose the corroboration those articles gave. All ids must be present, or nothing changes."""
+    from kg.remote import connect
+
     own = not isinstance(store, KGStore)
-    kg = KGStore(store, create=False) if own else store
+    kg = connect(store, create=False) if own else store
     try:
         ids = list(dict.fromkeys(article_ids))
         missing = [i for i in ids if not kg.ox.contains_named_graph(article_iri(i))]
@@ -283,15 +345,19 @@ def remove(article_ids: Iterable[str], store: KGStore | str | Path = "kg-store")
 
 
 def _finish(report: BuildReport, kg: KGStore, t0: float) -> BuildReport:
-    kg.flush()
-    report.quads = len(kg)
-    rows = kg.query("SELECT (COUNT(DISTINCT ?e) AS ?n) WHERE { GRAPH ?g { ?e a ?t } "
-                    "FILTER(?t IN (kzo:Person, kzo:Country, kzo:City, kzo:Region, "
-                    "kzo:Organization, kzo:Agreement, kzo:Event, kzo:Other)) }")
-    report.entities = int(next(iter(rows))["n"].value)
-    report.facts = Counter()
-    rows = kg.query("SELECT ?p (COUNT(*) AS ?n) WHERE { ?a a kzo:Assertion ; rdf:predicate ?p } GROUP BY ?p")
-    for r in rows:
-        report.facts[r["p"].value.rsplit("#", 1)[1]] = int(r["n"].value)
+    try:
+        kg.flush()
+        report.quads = len(kg)
+        rows = kg.query("SELECT (COUNT(DISTINCT ?e) AS ?n) WHERE { GRAPH ?g { ?e a ?t } "
+                        "FILTER(?t IN (kzo:Person, kzo:Country, kzo:City, kzo:Region, "
+                        "kzo:Organization, kzo:Agreement, kzo:Event, kzo:Other)) }")
+        report.entities = int(next(iter(rows))["n"].value)
+        report.facts = Counter()
+        rows = kg.query("SELECT ?p (COUNT(*) AS ?n) WHERE { ?a a kzo:Assertion ; rdf:predicate ?p } GROUP BY ?p")
+        for r in rows:
+            report.facts[r["p"].value.rsplit("#", 1)[1]] = int(r["n"].value)
+    except StoreError:  # a remote store that is down: the failures say so, the counts stay 0
+        if not report.failures:
+            raise
     report.seconds = time.perf_counter() - t0
     return report

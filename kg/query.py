@@ -312,7 +312,7 @@ def _execute_remote(req: dict, timeout: float | None, check_syntax: bool = True)
             pass  # not a syntax problem: let the endpoint answer
     try:
         endpoint = SparqlHttp(Endpoints.from_url(req["store"]), timeout=timeout or HTTP_TIMEOUT,
-                              read_only=True)
+                              retries=1, read_only=True)
         return _execute(req, endpoint)
     except RemoteTimeout as exc:
         raise QueryTimeout(f"no answer from the endpoint within the {timeout or HTTP_TIMEOUT:g} s timeout "

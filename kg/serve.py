@@ -80,6 +80,9 @@ class Endpoint:
 
 def command(store: str | Path, host: str = DEFAULT_HOST, port: int = DEFAULT_PORT,
             timeout: float = DEFAULT_TIMEOUT, writable: bool = False) -> list[str]:
+    if str(store).lower().startswith(("http://", "https://")):
+        raise ServeError(f"{store} is a SPARQL endpoint already: query it (kg query --store {store}) "
+                         "or serve a store directory")
     path = Path(store)
     if not (path / "CURRENT").exists():
         raise ServeError(f"{path}: no store here (run `kg build` first)")

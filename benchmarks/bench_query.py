@@ -1,0 +1,266 @@
+"""Latency of every named query (kg/queries/*.rq) at 10k, 100k and 1M facts, Oxigraph vs rdflib.
+
+    python benchmarks/bench_query.py [--sizes 10000,100000,1000000] [--rdflib-max 1000000]
+
+A "fact" here is one quad (one RDF statement) of article graphs; each size also reports how
+many fact mentions (``kzo:Assertion`` nodes) and article graphs that is. The stores are made
+synthetically at the quad level (synth.py: real article graphs replicated with renamed IRIs,
+then the derived graphs computed as a build does), not by running NLP.
+
+Each named query runs without parameters (the full listing: the heaviest case) through
+``KGStore.query`` in this process, results fully read, ``--reps`` times after one warm-up run;
+the same query text runs over the same quads loaded into rdflib's in-memory ``Dataset``
+(default graph = union of the named graphs), fewer times and with a per-run time limit.
+Oxigraph runs happen in a worker process (killed after ``--limit`` seconds: a pyoxigraph
+query cannot be interrupted from Python); rdflib runs are stopped by SIGALRM.
+Printed: p50 / p95 in milliseconds and the rdflib / Oxigraph ratio of the p50s.
+``kg query`` runs a query in a worker process (``run_isolated``); that fixed cost is
+measured once per size as well. Issue #9 target: every named query p50 < 100 ms at 1M facts.
+"""
+from __future__ import annotations
+
+import argparse
+import shutil
+import signal
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE))
+from machine import machine_summary, peak_rss_mb, percentile  # noqa: E402
+
+
+class Timeout(Exception):
+    pass
+
+
+def _alarm(signum, frame):
+    raise Timeout()
+
+
+def timed_runs(fn, reps: int, budget_s: float, limit_s: float | None = None
+               ) -> tuple[list[float], int, str | None]:
+    """Latencies (s) of up to ``reps`` runs (after one warm-up), stopping when ``budget_s`` is
+    spent; with ``limit_s`` each run is interrupted after that long (SIGALRM). The third value
+    says why runs stopped early ("timeout", or the error), else None."""
+    times, rows, timed_out = [], 0, None
+    start = time.perf_counter()
+    for i in range(reps + 1):
+        if limit_s:
+            signal.setitimer(signal.ITIMER_REAL, limit_s)
+        t = time.perf_counter()
+        try:
+            rows = fn()
+        except Timeout:
+            timed_out = "timeout"
+            break
+        except Exception as exc:  # rdflib fails on some queries Oxigraph answers
+            timed_out = f"error: {type(exc).__name__}"
+            break
+        finally:
+            if limit_s:
+                signal.setitimer(signal.ITIMER_REAL, 0)
+        dt = time.perf_counter() - t
+        if i > 0 or reps == 0:
+            times.append(dt)
+        elif dt > budget_s / 2:  # a slow query: keep the warm-up run as the measurement
+            times.append(dt)
+        if time.perf_counter() - start > budget_s and times:
+            break
+    return times, rows, timed_out
+
+
+def _worker(store_path: str) -> None:
+    """Worker process: JSON requests on stdin, one JSON reply line each on stdout."""
+    import json
+
+    from kg.store import KGStore
+
+    kg = KGStore(store_path, read_only=True)
+    for line in sys.stdin:
+        req = json.loads(line)
+
+        def run(text=req["text"]):
+            return sum(1 for _ in kg.query(text))
+
+        times, rows, why = timed_runs(run, req["reps"], req["budget"])
+        sys.stdout.write(json.dumps({"times": times, "rows": rows, "why": why}) + "\n")
+        sys.stdout.flush()
+
+
+class OxWorker:
+    """Runs Oxigraph queries in a child process that can be killed: a pyoxigraph query does
+    not return to Python (so no signal is handled) until it has its first results."""
+
+    def __init__(self, store_path: Path):
+        self.store_path = store_path
+        self.proc = None
+
+    def start(self):
+        import subprocess
+
+        self.proc = subprocess.Popen([sys.executable, __file__, "--worker", str(self.store_path)],
+                                     stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+
+    def run(self, text: str, reps: int, budget: float, limit: float) -> tuple[list[float], int, str | None]:
+        import json
+        import selectors
+
+        if self.proc is None or self.proc.poll() is not None:
+            self.start()
+        self.proc.stdin.write(json.dumps({"text": text, "reps": reps, "budget": budget}) + "\n")
+        self.proc.stdin.flush()
+        sel = selectors.DefaultSelector()
+        sel.register(self.proc.stdout, selectors.EVENT_READ)
+        # the worker stops starting new runs after `budget`; one run may take `limit`
+        ready = sel.select(timeout=budget + limit)
+        sel.close()
+        if not ready:
+            self.close()
+            return [], 0, "timeout"
+        reply = self.proc.stdout.readline()
+        if not reply:
+            self.close()
+            return [], 0, "error: worker died"
+        r = json.loads(reply)
+        return r["times"], r["rows"], r["why"]
+
+    def close(self):
+        if self.proc is not None:
+            self.proc.kill()
+            self.proc.wait()
+            self.proc = None
+
+
+def fmt_ms(times: list[float], q: float) -> str:
+    return f"{1000 * percentile(times, q):.1f}" if times else "-"
+
+
+def main(argv: list[str] | None = None) -> None:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--sizes", default="10000,100000,1000000", help="facts (quads) per store, comma-separated")
+    ap.add_argument("--reps", type=int, default=20, help="timed runs per query on Oxigraph")
+    ap.add_argument("--budget", type=float, default=20.0, help="seconds per query and store at most")
+    ap.add_argument("--limit", type=float, default=120.0,
+                    help="seconds before one Oxigraph run is stopped (its worker process is killed)")
+    ap.add_argument("--worker", help=argparse.SUPPRESS)
+    ap.add_argument("--rdflib-reps", type=int, default=5)
+    ap.add_argument("--rdflib-limit", type=float, default=60.0, help="seconds before one rdflib run is stopped")
+    ap.add_argument("--rdflib-max", type=int, default=1_000_000, help="largest size also loaded into rdflib (0: never)")
+    ap.add_argument("--base-articles", type=int, default=40)
+    ap.add_argument("--keep", type=Path, help="keep the stores under this folder")
+    ap.add_argument("--only", help="named queries to run, comma-separated (default: all)")
+    ap.add_argument("--extra", type=Path, help="also time these .rq files (e.g. benchmarks/candidates: "
+                    "rewrites of named queries), each as 'NAME*'")
+    args = ap.parse_args(argv)
+    if args.worker:
+        return _worker(args.worker)
+    sizes = [int(s.replace("_", "")) for s in args.sizes.split(",") if s.strip()]
+
+    import synth
+    from kg.query import named_queries, run_isolated
+    from kg.vocab import PREFIXES
+
+    print(machine_summary())
+    queries = {name: nq.text for name, nq in named_queries().items()}
+    if args.only:
+        queries = {k: v for k, v in queries.items() if k in args.only.split(",")}
+    if args.extra:
+        for rq in sorted(args.extra.glob("*.rq")):
+            queries[rq.stem + "*"] = rq.read_text(encoding="utf-8")
+    print(f"named queries: {', '.join(queries)}")
+    base, base_n = synth.article_graphs(args.base_articles)
+    work = args.keep or Path(tempfile.mkdtemp(prefix="kzbench-query-"))
+    work.mkdir(parents=True, exist_ok=True)
+    signal.signal(signal.SIGALRM, _alarm)
+    summary = []
+    try:
+        for size in sizes:
+            path = work / f"store-{size}"
+            if path.exists():
+                shutil.rmtree(path)
+            print(f"\n== {size:,} facts (quads of article graphs)")
+            info = synth.build_store(path, size, base, base_n)
+            worker = OxWorker(path)
+            results = {}
+            for name, text in queries.items():
+                times, rows, why = worker.run(text, args.reps, args.budget, args.limit)
+                results[name] = {"ox": times, "rows": rows, "ox_why": why}
+                print(f"   oxigraph {name}: {len(times)} runs, {sum(times):.2f} s"
+                      + (f" ({why})" if why else ""), flush=True)
+            worker.close()
+            # what `kg query --name X` adds: a worker process opening the store read-only
+            iso = []
+            for _ in range(5):
+                t = time.perf_counter()
+                run_isolated(path, "ASK { ?s ?p ?o }", timeout=30)
+                iso.append(time.perf_counter() - t)
+
+            rdf_s = None
+            if args.rdflib_max and size <= args.rdflib_max:
+                from rdflib import Dataset
+
+                data = synth.dataset_nquads(path)
+                t = time.perf_counter()
+                ds = Dataset(default_union=True)
+                ds.parse(data=data, format="nquads")
+                rdf_s = time.perf_counter() - t
+                del data
+                for name, qtext in queries.items():
+                    def run_rdf(text=qtext):
+                        return sum(1 for _ in ds.query(text, initNs=PREFIXES))
+                    times, rows, timed_out = timed_runs(
+                        run_rdf, args.rdflib_reps, max(args.budget, args.rdflib_limit), args.rdflib_limit)
+                    results[name]["rdf"] = times
+                    results[name]["rdf_rows"] = rows
+                    results[name]["rdf_timeout"] = timed_out
+                    print(f"   rdflib {name}: {len(times)} runs, {sum(times):.1f} s"
+                          + (f" ({timed_out})" if timed_out else ""), flush=True)
+                del ds
+
+            print(f"   {info['quads']:,} quads in the store incl. derived graphs, "
+                  f"{info['assertions']:,} fact mentions, {info['articles']:,} article graphs; "
+                  f"derived graphs computed in {info.get('derived_s', 0):.1f} s"
+                  + (f"; rdflib parse {rdf_s:.1f} s" if rdf_s is not None else ""))
+            print(f"   {'query':20s} {'rows':>6s} {'ox p50':>9s} {'ox p95':>9s} {'n':>3s}"
+                  f" {'rdflib p50':>11s} {'rdflib p95':>11s} {'n':>3s} {'ratio':>7s}")
+            for name, r in results.items():
+                ox_p50 = percentile(r["ox"], 50) if r["ox"] else args.limit
+                if "rdf" in r:
+                    if r["rdf_timeout"] and r["rdf_timeout"].startswith("error"):
+                        rdf_p50, rdf_p95, ratio = r["rdf_timeout"], "-", "-"
+                    elif r["rdf"]:
+                        rdf_p50, rdf_p95 = fmt_ms(r["rdf"], 50), fmt_ms(r["rdf"], 95)
+                        ratio = f"{percentile(r['rdf'], 50) / ox_p50:.1f}x"
+                        if not r["ox"]:
+                            ratio = f"<{percentile(r['rdf'], 50) / ox_p50:.1f}x"
+                    else:
+                        rdf_p50, rdf_p95 = f">{args.rdflib_limit * 1000:.0f}", "-"
+                        ratio = f">{args.rdflib_limit / ox_p50:.1f}x" if r["ox"] else "?"
+                    rdf_n = str(len(r["rdf"]))
+                    if r["rdf"] and not r["rdf_timeout"] and r.get("rdf_rows") != r["rows"]:
+                        ratio += f" (rdflib rows {r['rdf_rows']})"
+                else:
+                    rdf_p50 = rdf_p95 = rdf_n = ratio = "-"
+                ok = "" if size < 1_000_000 or ox_p50 < 0.1 else "  > 100 ms"
+                ox50 = fmt_ms(r["ox"], 50) if r["ox"] else f">{args.limit * 1000:.0f}"
+                if r["ox_why"] and r["ox_why"].startswith("error"):
+                    ox50 = r["ox_why"]
+                print(f"   {name:20s} {r['rows']:>6} {ox50:>9s} {fmt_ms(r['ox'], 95):>9s}"
+                      f" {len(r['ox']):>3} {rdf_p50:>11s} {rdf_p95:>11s} {rdf_n:>3s} {ratio:>7s}{ok}")
+                summary.append((size, name, r))
+            print(f"   kg query worker process (run_isolated, trivial ASK): "
+                  f"p50 {fmt_ms(iso, 50)} ms, p95 {fmt_ms(iso, 95)} ms")
+            print(f"   peak RSS so far: {peak_rss_mb():.0f} MB")
+            if not args.keep:
+                shutil.rmtree(path, ignore_errors=True)
+        print("\ntarget: every named query p50 < 100 ms at 1M facts (Oxigraph, in process)")
+    finally:
+        if not args.keep:
+            shutil.rmtree(work, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()
