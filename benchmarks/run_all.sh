@@ -18,3 +18,4 @@ run incremental $PY benchmarks/bench_incremental.py --articles 10000 --reps 3
 run build       $PY benchmarks/bench_build.py --corpus /tmp/kzbench/corpus-1k --profile-n 100
 run memory      $PY benchmarks/bench_memory.py --corpus /tmp/kzbench/corpus-10k --sizes 250,1000,2000
 run workers     $PY benchmarks/bench_workers.py --corpus /tmp/kzbench/corpus-1k
+run candidates  $PY benchmarks/bench_query.py --sizes 1000000 --only claims-by-speaker --extra benchmarks/candidates --rdflib-max 0 --limit 60
