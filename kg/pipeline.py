@@ -56,6 +56,10 @@ class ArticleResult:
     quads: list
 
 
+#: articles written between flushes of the store's in-memory write buffers
+FLUSH_EVERY = 100
+
+
 def build_info() -> BuildInfo:
     """The software and domain knowledge that produce facts (recorded with every fact)."""
     gaz = hashlib.sha256(GAZETTEER_PATH.read_bytes()).hexdigest()
@@ -266,6 +270,8 @@ def build(paths: Iterable[str | Path] | None = None, store: KGStore | str | Path
                 written.append(article_iri(result.article.id))
                 report.articles += 1
                 report.words += len(result.article.text.split())
+                if report.articles % FLUSH_EVERY == 0:
+                    kg.flush()  # keeps the store's write buffers, and so memory, flat
             if progress:
                 progress(i, len(todo), result.article.id)
         try:
