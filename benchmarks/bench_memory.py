@@ -63,7 +63,7 @@ def child(corpus: Path, store: Path, validate: bool, out: Path) -> None:
         setattr(owner, attr, wrapped)
 
     around(pl, "refresh_derived", "derived graphs")
-    around(kg.validate, "validate_store", "validation")
+    around(kg.validate, "validate_written", "validation")
     around(pl, "_finish", "report queries")
     step = {"next": 0.1}
 

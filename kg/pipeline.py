@@ -15,7 +15,7 @@ from kg.extract import extract_facts
 from kg.gazetteer import GAZETTEER_PATH, load_gazetteer
 from kg.model import Article, Fact
 from kg.nlp import load_pipeline, parse
-from kg.rdf import ENTITY_GRAPH, BuildInfo, article_iri, article_quads, safe_id
+from kg.rdf import BuildInfo, article_iri, article_quads, derived_keys, safe_id
 from kg.store import KGStore, StoreError
 
 DEFAULT_CORPUS = Path(__file__).resolve().parent.parent / "seeds"
@@ -54,10 +54,6 @@ class ArticleResult:
     article: Article
     facts: list[Fact]
     quads: list
-
-
-#: articles written between flushes of the store's in-memory write buffers
-FLUSH_EVERY = 100
 
 
 def build_info() -> BuildInfo:
@@ -252,35 +248,59 @@ def build(paths: Iterable[str | Path] | None = None, store: KGStore | str | Path
             results = list(results)
             if report.failures:
                 return _finish(report, kg, t0)
-        written = []
+        fresh = kg.derived_up_to_date()  # before this build flags them
+        changed = Changes()
+        written: list = []
         in_a_row = 0  # articles the store could not take, in a row
-        for i, result in enumerate(results, 1):
+        batch: list[ArticleResult] = []
+
+        def write() -> bool:
+            """Write the batch; False once the store has failed too many articles in a row."""
+            nonlocal in_a_row
+            graphs = [(article_iri(r.article.id), r.quads) for r in batch]
             try:
-                if not written:  # missing, never stale, should the build stop before the refresh
-                    kg.drop_derived()
-                kg.replace_graph(article_iri(result.article.id), result.quads)
-            except StoreError as exc:  # a remote store that stayed down through the retries
-                report.failures.append(f"{_where(result.article)}: not written ({exc})")
-                in_a_row += 1
-                if in_a_row >= MAX_WRITE_FAILURES_IN_A_ROW:
-                    _stop_writing(results, todo, result.article, in_a_row, report.failures)
+                kg.mark_derived_out_of_date()  # flagged, never silently stale, should the build stop
+                if kg.incremental:
+                    for g, quads in graphs:
+                        if kg.ox.contains_named_graph(g):
+                            changed.add(kg.graph_keys(g))
+                        changed.add(derived_keys(quads))
+                kg.write_graphs(graphs)
+            except StoreError as exc:  # a full disk; a remote store that stayed down through the retries
+                for r in batch:
+                    report.failures.append(f"{_where(r.article)}: not written ({exc})")
+                in_a_row += len(batch)
+                return in_a_row < MAX_WRITE_FAILURES_IN_A_ROW
+            in_a_row = 0
+            written.extend(g for g, _ in graphs)
+            report.articles += len(batch)
+            report.words += sum(len(r.article.text.split()) for r in batch)
+            return True
+
+        quads_in_batch = 0
+        for i, result in enumerate(results, 1):
+            batch.append(result)
+            quads_in_batch += len(result.quads)
+            if quads_in_batch >= kg.write_batch_quads:
+                going_on = write()
+                last = batch[-1].article
+                batch, quads_in_batch = [], 0
+                if not going_on:
+                    _stop_writing(results, todo, last, in_a_row, report.failures)
                     break
-            else:
-                in_a_row = 0
-                written.append(article_iri(result.article.id))
-                report.articles += 1
-                report.words += len(result.article.text.split())
-                if report.articles % FLUSH_EVERY == 0:
-                    kg.flush()  # keeps the store's write buffers, and so memory, flat
             if progress:
                 progress(i, len(todo), result.article.id)
+        if batch:
+            write()
         try:
-            if written or force or not kg.has_derived_graphs():
-                refresh_derived(kg)
+            if written or force or not fresh:
+                incremental = (fresh and not force and kg.incremental
+                               and 2 * len(written) <= kg.article_count())
+                refresh_derived(kg, changed if incremental else None)
             if validate and written:
-                from kg.validate import validate_store
+                from kg.validate import validate_written
 
-                report.violations = [v.line() for v in validate_store(kg, [*written, ENTITY_GRAPH])]
+                report.violations = [v.line() for v in validate_written(kg, written)]
                 report.validated = True
         except StoreError as exc:
             if not report.failures:
@@ -316,10 +336,26 @@ def _stop_writing(results: Iterable[ArticleResult], todo: list[Article], last: A
                         f"store failed {in_a_row} articles in a row)")
 
 
-def refresh_derived(kg: KGStore) -> None:
-    """Recompute the graphs derived from all articles: entity labels and corroboration."""
-    kg.refresh_entities({e.entity.key: e.entity for e in load_gazetteer().entries.values()})
-    kg.refresh_corroboration()
+@dataclass
+class Changes:
+    """What the derived graphs depend on in the article graphs a build or removal changed."""
+
+    entities: set = field(default_factory=set)
+    facts: set = field(default_factory=set)
+
+    def add(self, keys: tuple[set, set]) -> None:
+        self.entities |= keys[0]
+        self.facts |= keys[1]
+
+
+def refresh_derived(kg: KGStore, changed: Changes | None = None) -> None:
+    """Bring the derived graphs (entity labels, corroboration) up to date: for what changed
+    only, or, without ``changed``, recomputed from all articles."""
+    known = {e.entity.key: e.entity for e in load_gazetteer().entries.values()}
+    if changed is None:
+        kg.refresh_derived(known)
+    else:
+        kg.update_derived(changed.entities, changed.facts, known)
 
 
 class RemoveError(Exception):
@@ -339,10 +375,14 @@ def remove(article_ids: Iterable[str], store: KGStore | str | Path = "kg-store")
         missing = [i for i in ids if not kg.ox.contains_named_graph(article_iri(i))]
         if missing:
             raise RemoveError(f"{kg.path}: no article {', '.join(missing)} in the store")
-        kg.drop_derived()  # missing, never stale, should the removal stop before the refresh
+        fresh = kg.derived_up_to_date()
+        kg.mark_derived_out_of_date()  # flagged, never silently stale, should the removal stop
+        changed = Changes()
         for article_id in ids:
+            if kg.incremental:
+                changed.add(kg.graph_keys(article_iri(article_id)))
             kg.remove_article(article_id)
-        refresh_derived(kg)
+        refresh_derived(kg, changed if fresh and kg.incremental else None)
         kg.flush()
         return ids
     finally:

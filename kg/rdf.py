@@ -25,6 +25,8 @@ ENTITY_GRAPH = NamedNode(KZR_IRI + "entities")
 CORROBORATION_GRAPH = NamedNode(KZR_IRI + "corroboration")
 #: graphs recomputed from the article graphs after every change (never written by hand)
 DERIVED_GRAPHS = (ENTITY_GRAPH, CORROBORATION_GRAPH)
+#: holds ``<derived graph> kzo:outOfDate true`` while article graphs change (see kg.store)
+STATUS_GRAPH = NamedNode(KZR_IRI + "status")
 _SAFE_ID = re.compile(r"[^A-Za-z0-9._~-]+")
 
 
@@ -268,6 +270,31 @@ def noisy_or(confidences: Iterable[float]) -> float:
 def fact_iri(s: NamedNode, p: NamedNode, o: NamedNode) -> NamedNode:
     """One IRI per direct fact (s, p, o), the same in every build."""
     return NamedNode(f"{KZR_IRI}fact/{_hash(s.value, p.value, o.value)}")
+
+
+def derived_keys(quads: Iterable[Quad]) -> tuple[set[NamedNode], set[tuple]]:
+    """What the derived graphs depend on in some article quads: the entities spelled there
+    (their canonical label counts those spellings) and the direct facts asserted there, as
+    (s, p, o); a ``metWith`` assertion supports both directions."""
+    entities: set[NamedNode] = set()
+    parts: dict[NamedNode, dict[str, NamedNode]] = {}
+    for q in quads:
+        p = q.predicate
+        if p == ALT:
+            entities.add(q.subject)
+        elif p in _SPO:
+            parts.setdefault(q.subject, {})[_SPO[p]] = q.object
+    facts = set()
+    for spo in parts.values():
+        if len(spo) == 3:
+            facts.add((spo["s"], spo["p"], spo["o"]))
+            if spo["p"] == _MET:
+                facts.add((spo["o"], spo["p"], spo["s"]))
+    return entities, facts
+
+
+_SPO = {_n(RDF, "subject"): "s", _n(RDF, "predicate"): "p", _n(RDF, "object"): "o"}
+_MET = kzo("metWith")
 
 
 def corroboration_quads(support: dict[tuple, list[float]]) -> Iterator[Quad]:

@@ -325,9 +325,19 @@ class RemoteStore(KGStore):
                              read_only=read_only)
         self.ox.ping()  # fail early, with the URL, when nothing answers there
 
+    #: one article graph a request: a failed request fails one article
+    write_batch_quads = 0
+    #: the derived graphs are recomputed store-wide (per-entity lookups would be a request each)
+    incremental = False
+
     def replace_graph(self, graph: ox.NamedNode, quads: Iterable[ox.Quad]) -> None:
         """Replace one named graph with the given quads (one Graph Store Protocol PUT)."""
         self.ox.put_graph(graph, (q.triple for q in quads))
+
+    def write_graphs(self, graphs) -> None:
+        """Replace each graph with one PUT."""
+        for graph, quads in graphs:
+            self.replace_graph(graph, quads)
 
     def remove_article(self, article_id: str) -> bool:
         from kg.rdf import article_iri

@@ -1,12 +1,16 @@
 """The embedded store: Oxigraph on disk, rdflib's Dataset API on top.
 
-Each article is one named graph, replaced atomically (one SPARQL update = one Oxigraph
-transaction), so a crash never leaves half an article. Two derived graphs are recomputed
-from all article graphs after each build or removal: canonical entity labels
-(``kzr:entities``) and per-fact corroboration (``kzr:corroboration``). They are dropped
-(:meth:`KGStore.drop_derived`) before the first article graph of a build or removal changes,
-so a build killed between the articles and the refresh leaves them missing, never stale, and
-the next build, seeing them missing, recomputes them.
+Each article is one named graph. A build writes article graphs in batches: the graphs it
+replaces are dropped in one transaction, then the batch goes through Oxigraph's bulk loader,
+whose files RocksDB ingests in one atomic step, so a crash never leaves half an article (at
+worst a replaced article is missing, and the next build writes it again).
+
+Two derived graphs are computed from the article graphs: canonical entity labels
+(``kzr:entities``) and per-fact corroboration (``kzr:corroboration``). Before the first
+article graph of a build or removal changes, ``kzr:status`` flags them as out of date; after
+the writes they are brought up to date for just the entities and facts those articles bear
+on (or recomputed store-wide when much changed), and the flag is removed in that same
+transaction. A build that finds the flag (an interrupted build) recomputes them store-wide.
 
 Nothing here reaches the network: ``SERVICE`` (and, in updates, ``LOAD``) is refused unless
 asked for, in :meth:`KGStore.query` and in the rdflib ``Dataset`` of :meth:`KGStore.dataset`.
@@ -17,15 +21,16 @@ import re
 from collections import Counter
 from functools import lru_cache
 from pathlib import Path
-from typing import Iterable
+from typing import Iterable, Sequence
 
 import pyoxigraph as ox
 
 from kg.model import Entity
 from kg.query import QueryError, _refuse_service, _strip_comments_and_strings
-from kg.rdf import (CORROBORATION_GRAPH, DERIVED_GRAPHS, ENTITY_GRAPH, article_iri,
-                    corroboration_quads, entity_key, entity_label_quads)
-from kg.vocab import KZO_IRI, KZR_IRI, PREFIXES
+from kg.rdf import (ALT, CORROBORATION_GRAPH, DERIVED_GRAPHS, ENTITY_GRAPH, LABEL, STATUS_GRAPH,
+                    article_iri, corroboration_quads, derived_keys, entity_key, entity_label_quads,
+                    fact_iri)
+from kg.vocab import KZO_IRI, KZR_IRI, PREFIXES, SCHEMA_IRI
 
 DEFAULT_STORE = "kg-store"
 
@@ -41,6 +46,38 @@ SELECT ?s ?p ?o ?g (MAX(?conf) AS ?c) WHERE {{
   }}
 }} GROUP BY ?s ?p ?o ?g
 """
+
+
+#: one fact's support (IRIs from the store filled in with str.format)
+_FACT_SUPPORT_QUERY = ("PREFIX rdf: <http://www.w3.org/1999/02/22-rdf-syntax-ns#>\n"
+                       "SELECT ?g (MAX(?conf) AS ?c) WHERE {{ GRAPH ?g {{ ?a rdf:subject {s} ; "
+                       "rdf:object {o} ; rdf:predicate {p} ; a <" + KZO_IRI + "Assertion> ; <"
+                       + KZO_IRI + "confidence> ?conf }} }} GROUP BY ?g")
+_MET = KZO_IRI + "metWith"
+_TYPE = ox.NamedNode("http://www.w3.org/1999/02/22-rdf-syntax-ns#type")
+_NEWS_ARTICLE = ox.NamedNode(SCHEMA_IRI + "NewsArticle")
+_OUT_OF_DATE = f"<{KZO_IRI}outOfDate>"
+
+
+def _labels(spellings: dict[ox.NamedNode, Counter], known: dict[str, Entity]) -> list[Entity]:
+    """Each entity's canonical label: the gazetteer's name, else its commonest spelling."""
+    entities = []
+    for iri, c in sorted(spellings.items(), key=lambda kv: kv[0].value):
+        key = entity_key(iri.value)
+        if key in known:
+            entities.append(known[key])
+        else:
+            name = max(c.items(), key=lambda kv: (kv[1], len(kv[0]), kv[0]))[0]
+            entities.append(Entity(key=key, name=name, type="Other"))
+    return entities
+
+
+def _quads_text(quads: Iterable[ox.Quad]) -> str:
+    """Quads as the body of INSERT DATA / DELETE DATA, one GRAPH block per graph."""
+    by_graph: dict[ox.NamedNode, list[str]] = {}
+    for q in quads:
+        by_graph.setdefault(q.graph_name, []).append(f"{q.subject} {q.predicate} {q.object}")
+    return " ".join(f"GRAPH {g} {{ {' .'.join(lines)} }}" for g, lines in by_graph.items())
 
 
 class StoreError(Exception):
@@ -67,16 +104,31 @@ class KGStore:
             raise StoreError(f"{self.path}: {msg}") from exc
 
     # ---- writing --------------------------------------------------------------------------
+    #: write_graphs takes batches of about this many quads (the bulk loader is slow per call)
+    write_batch_quads = 50_000
+    #: whether the derived graphs can be brought up to date for just what a build changed
+    incremental = True
+
     def replace_graph(self, graph: ox.NamedNode, quads: Iterable[ox.Quad]) -> None:
-        """Replace one named graph atomically with the given quads."""
+        """Replace one named graph atomically with the given quads (one transaction)."""
         body = " .\n".join(f"{q.subject} {q.predicate} {q.object}" for q in quads)
         update = f"DROP SILENT GRAPH {graph} ;\nINSERT DATA {{ GRAPH {graph} {{\n{body} }} }}"
         self._update(update)
 
-    def drop_derived(self) -> None:
-        """Drop the derived graphs (one transaction). Called before article graphs change, so
-        the derived graphs in a store are either missing or consistent with its articles."""
-        self._update(" ;\n".join(f"DROP SILENT GRAPH {g}" for g in DERIVED_GRAPHS))
+    def write_graphs(self, graphs: Sequence[tuple[ox.NamedNode, Sequence[ox.Quad]]]) -> None:
+        """Write whole named graphs, replacing those that exist: one transaction drops the
+        old ones, then Oxigraph's bulk loader adds all the quads at once (its files are
+        ingested in one atomic RocksDB step, so a crash leaves all of them or none). A graph
+        is never half-written; a crash between the two steps leaves a replaced graph
+        missing, and the next build, finding its article missing, writes it again."""
+        old = [g for g, _ in graphs if self.ox.contains_named_graph(g)]
+        if old:
+            self._update(" ;\n".join(f"DROP GRAPH {g}" for g in old))
+        try:
+            self.ox.bulk_extend([q for _, quads in graphs for q in quads])
+        except OSError as exc:  # disk full, read-only file system, ...
+            msg = " ".join(str(exc).split()) or type(exc).__name__
+            raise StoreError(f"{self.path}: cannot write ({msg})") from exc
 
     def _update(self, update: str) -> None:
         try:
@@ -87,7 +139,7 @@ class KGStore:
 
     def remove_article(self, article_id: str) -> bool:
         """Drop an article's named graph (its facts, assertions and description). Call
-        :meth:`drop_derived` first and ``refresh_entities`` / ``refresh_corroboration`` after."""
+        :meth:`mark_derived_out_of_date` first and :meth:`update_derived` after."""
         g = article_iri(article_id)
         if not self.ox.contains_named_graph(g):
             return False
@@ -114,36 +166,74 @@ class KGStore:
             return row["v"].value
         return None
 
-    def refresh_entities(self, known: dict[str, Entity]) -> int:
-        """Recompute the canonical label of every entity any article mentions: the
-        gazetteer's name where known, else the variant seen most often (ties: longest)."""
-        counts: dict[str, Counter] = {}
-        rows = self.ox.query(
-            "SELECT ?e ?l WHERE { GRAPH ?g { ?e <http://www.w3.org/2004/02/skos/core#altLabel> ?l } "
-            f"FILTER(?g != {ENTITY_GRAPH}) }}")
-        for row in rows:
-            counts.setdefault(row["e"].value, Counter())[row["l"].value] += 1
-        entities = []
-        for iri, c in sorted(counts.items()):
-            key = entity_key(iri)
-            if key in known:
-                entities.append(known[key])
-            else:
-                name = max(c.items(), key=lambda kv: (kv[1], len(kv[0]), kv[0]))[0]
-                entities.append(Entity(key=key, name=name, type="Other"))
-        self.replace_graph(ENTITY_GRAPH, entity_label_quads(entities))
-        return len(entities)
+    # ---- derived graphs ---------------------------------------------------------------------
+    # Canonical entity labels (kzr:entities) and corroboration (kzr:corroboration) are
+    # computed from all article graphs. Before the first article graph of a build or removal
+    # changes, kzr:status records them as out of date; the transaction that brings them up to
+    # date removes that record. So a store's derived graphs are up to date, or flagged (an
+    # interrupted build; the next one recomputes them all), or missing (an empty store).
 
-    def refresh_corroboration(self) -> int:
-        """Recompute ``kzr:corroboration``: per direct fact, the number of articles stating it
-        and the noisy-or of each article's best assertion confidence. A ``metWith``
-        assertion supports both directions. One aggregate query, one graph replace."""
+    def derived_up_to_date(self) -> bool:
+        """Both derived graphs exist and no interrupted change left them flagged."""
+        return (all(self.ox.contains_named_graph(g) for g in DERIVED_GRAPHS)
+                and not self.ox.contains_named_graph(STATUS_GRAPH))
+
+    def mark_derived_out_of_date(self) -> None:
+        """Flag the derived graphs (one small transaction) before article graphs change."""
+        if self.ox.contains_named_graph(STATUS_GRAPH):
+            return
+        body = " .\n".join(f"{g} {_OUT_OF_DATE} true" for g in DERIVED_GRAPHS)
+        self._update(f"INSERT DATA {{ GRAPH {STATUS_GRAPH} {{ {body} }} }}")
+
+    def graph_keys(self, graph: ox.NamedNode) -> tuple[set, set]:
+        """The entities and direct facts a stored article graph bears on (see derived_keys)."""
+        return derived_keys(self.ox.quads_for_pattern(None, None, None, graph))
+
+    def refresh_derived(self, known: dict[str, Entity]) -> tuple[int, int]:
+        """Recompute both derived graphs from all article graphs and clear the flag. Entity
+        labels: the gazetteer's name where known, else the variant seen most often (ties:
+        longest). Corroboration: per direct fact, the number of articles stating it and the
+        noisy-or of each article's best assertion confidence."""
+        spellings: dict[ox.NamedNode, Counter] = {}
+        rows = self.ox.query(
+            f"SELECT ?e ?l WHERE {{ GRAPH ?g {{ ?e {ALT} ?l }} FILTER(?g != {ENTITY_GRAPH}) }}")
+        for row in rows:
+            spellings.setdefault(row["e"], Counter())[row["l"].value] += 1
         support: dict[tuple, list[float]] = {}
         for row in self.ox.query(_SUPPORT_QUERY):
-            key = (row["s"], row["p"], row["o"])
-            support.setdefault(key, []).append(float(row["c"].value))
-        self.replace_graph(CORROBORATION_GRAPH, corroboration_quads(support))
-        return len(support)
+            support.setdefault((row["s"], row["p"], row["o"]), []).append(float(row["c"].value))
+        self.write_graphs([(ENTITY_GRAPH, list(entity_label_quads(_labels(spellings, known)))),
+                           (CORROBORATION_GRAPH, list(corroboration_quads(support)))])
+        self._update(f"DROP SILENT GRAPH {STATUS_GRAPH}")
+        return len(spellings), len(support)
+
+    def update_derived(self, entities: set, facts: set, known: dict[str, Entity]) -> None:
+        """Bring the derived graphs up to date for some entities and facts only (those of the
+        article graphs a build wrote or replaced, or a removal dropped), in one transaction
+        that also clears the flag. The result equals :meth:`refresh_derived`'s."""
+        spellings: dict[ox.NamedNode, Counter] = {}
+        old: list[ox.Quad] = []
+        for e in entities:
+            for q in self.ox.quads_for_pattern(e, ALT, None, None):
+                if q.graph_name != ENTITY_GRAPH:
+                    spellings.setdefault(e, Counter())[q.object.value] += 1
+            old += self.ox.quads_for_pattern(e, LABEL, None, ENTITY_GRAPH)
+        support: dict[tuple, list[float]] = {}
+        for s, p, o in facts:
+            best: dict[ox.NamedNode, float] = {}
+            pairs = [(s, o), (o, s)] if p.value == _MET else [(s, o)]
+            for subj, obj in pairs:
+                for row in self.ox.query(_FACT_SUPPORT_QUERY.format(s=subj, p=p, o=obj)):
+                    c = float(row["c"].value)
+                    best[row["g"]] = max(best.get(row["g"], c), c)
+            if best:
+                support[(s, p, o)] = list(best.values())
+            old += self.ox.quads_for_pattern(fact_iri(s, p, o), None, None, CORROBORATION_GRAPH)
+        new = [*entity_label_quads(_labels(spellings, known)), *corroboration_quads(support)]
+        self._update(" ;\n".join(
+            [f"DELETE DATA {{ {_quads_text(old)} }}"] * bool(old)
+            + [f"INSERT DATA {{ {_quads_text(new)} }}"] * bool(new)
+            + [f"DROP SILENT GRAPH {STATUS_GRAPH}"]))
 
     # ---- reading --------------------------------------------------------------------------
     def query(self, sparql: str, substitutions: dict | None = None, *, union: bool = True,
@@ -166,16 +256,15 @@ class KGStore:
                 wikidata[r["e"].value] = r["wd"].value.rsplit("/", 1)[1]
         return labels, wikidata
 
-    def has_derived_graphs(self) -> bool:
-        """False for an empty store or one written before a derived graph existed."""
-        return all(self.ox.contains_named_graph(g) for g in (ENTITY_GRAPH, CORROBORATION_GRAPH))
-
     def graph_names(self) -> list[ox.NamedNode]:
         return sorted((g for g in self.ox.named_graphs() if isinstance(g, ox.NamedNode)),
                       key=lambda g: g.value)
 
     def graph_quads(self, graph: ox.NamedNode) -> list[ox.Quad]:
         return list(self.ox.quads_for_pattern(None, None, None, graph))
+
+    def article_count(self) -> int:
+        return sum(1 for _ in self.ox.quads_for_pattern(None, _TYPE, _NEWS_ARTICLE, None))
 
     def article_ids(self) -> list[str]:
         rows = self.query("SELECT ?id WHERE { GRAPH ?g { ?g a schema:NewsArticle ; schema:identifier ?id } }")

@@ -1,8 +1,8 @@
 """SHACL validation of the store against ``ontology/shapes.ttl`` (pyshacl).
 
 SHACL sees one graph, so the named graphs to check are merged first: a build checks the
-article graphs it wrote plus ``kzr:entities`` (where the labels live); ``kg validate``
-checks everything.
+article graphs it wrote plus the labels (in ``kzr:entities``) of the entities they mention;
+``kg validate`` checks everything.
 """
 from __future__ import annotations
 
@@ -14,9 +14,11 @@ from typing import Iterable
 
 import pyoxigraph as ox
 from rdflib import Graph, Namespace, URIRef
-from rdflib.namespace import RDF
+from rdflib import Literal as RdfLiteral
+from rdflib.namespace import RDF, RDFS
 
 from kg.gazetteer import ONTOLOGY_DIR
+from kg.rdf import ALT, ENTITY_GRAPH, LABEL
 from kg.store import KGStore
 from kg.vocab import PREFIXES
 
@@ -92,6 +94,18 @@ def store_graph(store: KGStore, graphs: Iterable[ox.NamedNode] | None = None) ->
     for g in (store.graph_names() if graphs is None else graphs):
         store.ox.dump(buf, ox.RdfFormat.N_TRIPLES, from_graph=g)
     return Graph().parse(data=buf.getvalue().decode("utf-8"), format="nt")
+
+
+def validate_written(store: KGStore, graphs: Iterable[ox.NamedNode]) -> list[Violation]:
+    """Validate article graphs a build wrote, with the canonical labels of the entities
+    they mention (not the whole of ``kzr:entities``, which grows with the store)."""
+    graphs = list(graphs)
+    data = store_graph(store, graphs)
+    entities = {q.subject for g in graphs for q in store.ox.quads_for_pattern(None, ALT, None, g)}
+    for e in entities:
+        for q in store.ox.quads_for_pattern(e, LABEL, None, ENTITY_GRAPH):
+            data.add((URIRef(e.value), RDFS.label, RdfLiteral(q.object.value, datatype=URIRef(q.object.datatype.value))))
+    return validate_graph(data)
 
 
 def validate_store(store: KGStore, graphs: Iterable[ox.NamedNode] | None = None) -> list[Violation]:

@@ -85,3 +85,4 @@ class KZO(DefinedNamespace):
     sha256: object
     sourceCount: object
     corroboratedConfidence: object
+    outOfDate: object
