@@ -169,16 +169,21 @@ def query(sparql: Optional[str] = typer.Argument(None, help="A SPARQL query."),
 def serve(host: str = typer.Option("127.0.0.1", "--host", help="Address to listen on."),
           port: int = typer.Option(7878, "--port", help="TCP port."),
           timeout: float = typer.Option(30.0, "--timeout", min=0, help="Seconds a query may run (0: no limit)."),
+          limit: int = typer.Option(10_000, "--limit", min=0,
+                                    help="Most solutions or triples one answer holds (0: no limit); a cut answer has the header X-KG-Truncated: true."),
           writable: bool = typer.Option(False, "--writable", help="Accept SPARQL updates (default: refused)."),
+          allow_service: bool = typer.Option(False, "--allow-service",
+                                             help="Run SERVICE (and, with --writable, LOAD): outbound requests (default: refused)."),
           store: str = StoreOpt):
-    """A SPARQL 1.1 Protocol endpoint over the store (Oxigraph's server), read-only by default."""
+    """A SPARQL 1.1 Protocol endpoint over the store (Oxigraph's server behind a filtering proxy), read-only by default."""
     from kg import serve as sv
 
     if not sv.is_loopback(host):
         err.print(f"[yellow]warning:[/yellow] listening on {host}: other machines can query this store",
                   highlight=False)
     try:
-        sv.serve(store, host, port, timeout, writable, say=lambda m: err.print(m, highlight=False))
+        sv.serve(store, host, port, timeout, writable, limit, allow_service,
+                 say=lambda m: err.print(m, highlight=False, markup=False, soft_wrap=True))
     except sv.ServeError as exc:
         fail(str(exc))
 
