@@ -80,16 +80,17 @@ def build(paths: List[Path] = typer.Argument(None, help="Article files or folder
             kg.close()
     for line in report.failures:
         err.print(f"[yellow]skipped:[/yellow] {line}", highlight=False, soft_wrap=True)
-    table = Table(title="kg build", show_header=True)
+    table = Table(title="kg build", caption="this build's writes; `kg stats` describes the whole store",
+                  show_header=True)
     table.add_column("what")
     table.add_column("count", justify="right")
     table.add_row("articles written", str(report.articles))
     table.add_row("articles unchanged", str(report.skipped))
     table.add_row("articles failed", str(len(report.failures)))
-    table.add_row("entities", str(report.entities))
+    table.add_row("entities mentioned", str(len(report.entities)))
     for rel in ("visited", "said", "memberOf", "metWith", "holdsPosition"):
-        table.add_row(f"facts: {rel}", str(report.facts.get(rel, 0)))
-    table.add_row("quads", str(report.quads))
+        table.add_row(f"fact mentions: {rel}", str(report.facts.get(rel, 0)))
+    table.add_row("quads written", str(report.quads))
     table.add_row("SHACL violations", str(len(report.violations)) if report.validated else "not checked")
     table.add_row("seconds", f"{report.seconds:.1f}")
     out.print(table)

@@ -15,7 +15,7 @@ from kg.extract import extract_facts
 from kg.gazetteer import GAZETTEER_PATH, load_gazetteer
 from kg.model import Article, Fact
 from kg.nlp import load_pipeline, parse
-from kg.rdf import BuildInfo, article_iri, article_quads, derived_keys, safe_id
+from kg.rdf import ALT, BuildInfo, article_iri, article_quads, derived_keys, fact_mentions, safe_id
 from kg.store import KGStore, StoreError
 
 DEFAULT_CORPUS = Path(__file__).resolve().parent.parent / "seeds"
@@ -35,9 +35,9 @@ Progress = Callable[[int, int, str], None]
 class BuildReport:
     articles: int = 0  # articles (re)written
     skipped: int = 0  # unchanged since the last build
-    entities: int = 0
-    facts: Counter = field(default_factory=Counter)
-    quads: int = 0
+    entities: set = field(default_factory=set)  # the entities the articles written mention
+    facts: Counter = field(default_factory=Counter)  # fact mentions written, by relation
+    quads: int = 0  # quads written (article graphs; `kg stats` counts the whole store)
     seconds: float = 0.0
     words: int = 0
     failures: list[str] = field(default_factory=list)  # one line each: "file: problem"
@@ -157,17 +157,17 @@ def _article_problem(article: Article, max_chars: int | None) -> str | None:
 
 def _stored_elsewhere(kg: KGStore, articles: list[Article], failures: list[str]) -> Iterator[Article]:
     """Leave out an article whose text is stored under another id (a renamed or copied file:
-    `kg remove` the old id first), or whose id names the graph of another stored article."""
-    stored = kg.article_shas()
+    `kg remove` the old id first), or whose id names the graph of another stored article.
+    Looked up per article, so the cost does not grow with the store."""
     now = {a.id: a.sha256 for a in articles}
-    by_sha = {sha: i for i, sha in stored.items() if now.get(i, sha) == sha}  # still stored after this build
-    owners = {safe_id(i): i for i in stored}
     for article in articles:
-        other = by_sha.get(article.sha256, article.id)
-        owner = owners.get(safe_id(article.id), article.id)
-        if other != article.id:
+        # another article with this text that stays stored after this build
+        other = next((i for i in kg.article_ids_with_sha(article.sha256)
+                      if i != article.id and now.get(i, article.sha256) == article.sha256), None)
+        owner = kg.article_id_in(article_iri(article.id))
+        if other is not None:
             failures.append(f"{_where(article)}: same text as article {other}, already in the store; skipped")
-        elif owner != article.id:
+        elif owner not in (None, article.id):
             failures.append(f"{_where(article)}: id {article.id!r} names the same graph as article "
                             f"{owner!r}, already in the store; skipped")
         else:
@@ -273,6 +273,10 @@ def build(paths: Iterable[str | Path] | None = None, store: KGStore | str | Path
                 return in_a_row < MAX_WRITE_FAILURES_IN_A_ROW
             in_a_row = 0
             written.extend(g for g, _ in graphs)
+            for _, quads in graphs:
+                report.quads += len(quads)
+                report.facts.update(fact_mentions(quads))
+                report.entities |= {q.subject for q in quads if q.predicate == ALT}
             report.articles += len(batch)
             report.words += sum(len(r.article.text.split()) for r in batch)
             return True
@@ -294,8 +298,8 @@ def build(paths: Iterable[str | Path] | None = None, store: KGStore | str | Path
             write()
         try:
             if written or force or not fresh:
-                incremental = (fresh and not force and kg.incremental
-                               and 2 * len(written) <= kg.article_count())
+                incremental = (fresh and not force and kg.incremental  # ... and cheaper than a full one
+                               and (len(written) <= 100 or 2 * len(written) <= kg.article_count()))
                 refresh_derived(kg, changed if incremental else None)
             if validate and written:
                 from kg.validate import validate_written
@@ -391,19 +395,6 @@ def remove(article_ids: Iterable[str], store: KGStore | str | Path = "kg-store")
 
 
 def _finish(report: BuildReport, kg: KGStore, t0: float) -> BuildReport:
-    try:
-        kg.flush()
-        report.quads = len(kg)
-        rows = kg.query("SELECT (COUNT(DISTINCT ?e) AS ?n) WHERE { GRAPH ?g { ?e a ?t } "
-                        "FILTER(?t IN (kzo:Person, kzo:Country, kzo:City, kzo:Region, "
-                        "kzo:Organization, kzo:Agreement, kzo:Event, kzo:Other)) }")
-        report.entities = int(next(iter(rows))["n"].value)
-        report.facts = Counter()
-        rows = kg.query("SELECT ?p (COUNT(*) AS ?n) WHERE { ?a a kzo:Assertion ; rdf:predicate ?p } GROUP BY ?p")
-        for r in rows:
-            report.facts[r["p"].value.rsplit("#", 1)[1]] = int(r["n"].value)
-    except StoreError:  # a remote store that is down: the failures say so, the counts stay 0
-        if not report.failures:
-            raise
+    kg.flush()
     report.seconds = time.perf_counter() - t0
     return report

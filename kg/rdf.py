@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import hashlib
 import re
+from collections import Counter
 from dataclasses import dataclass
 from typing import Iterable, Iterator
 
@@ -237,6 +238,9 @@ def _fact(add, g: NamedNode, article: Article, f: Fact, build: BuildInfo) -> Non
     add(node, _n(RDF, "subject"), s)
     add(node, _n(RDF, "predicate"), pred)
     add(node, _n(RDF, "object"), o)
+    add(node, kzo("states"), fact_iri(s, pred, o))
+    if f.predicate == "metWith":  # one meeting, both directions
+        add(node, kzo("states"), fact_iri(o, pred, s))
     if about is not None:
         add(node, kzo("about"), about)
     add(node, _n(PROV_IRI, "wasDerivedFrom"), g)
@@ -291,6 +295,13 @@ def derived_keys(quads: Iterable[Quad]) -> tuple[set[NamedNode], set[tuple]]:
             if spo["p"] == _MET:
                 facts.add((spo["o"], spo["p"], spo["s"]))
     return entities, facts
+
+
+def fact_mentions(quads: Iterable[Quad]) -> Counter:
+    """Fact mentions (assertion nodes) in some article quads, by relation name."""
+    pred = _n(RDF, "predicate")
+    return Counter(q.object.value.rsplit("#", 1)[1] for q in quads
+                   if q.predicate == pred and q.object.value.startswith(KZO_IRI))
 
 
 _SPO = {_n(RDF, "subject"): "s", _n(RDF, "predicate"): "p", _n(RDF, "object"): "o"}

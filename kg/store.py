@@ -48,14 +48,13 @@ SELECT ?s ?p ?o ?g (MAX(?conf) AS ?c) WHERE {{
 """
 
 
-#: one fact's support (IRIs from the store filled in with str.format)
-_FACT_SUPPORT_QUERY = ("PREFIX rdf: <http://www.w3.org/1999/02/22-rdf-syntax-ns#>\n"
-                       "SELECT ?g (MAX(?conf) AS ?c) WHERE {{ GRAPH ?g {{ ?a rdf:subject {s} ; "
-                       "rdf:object {o} ; rdf:predicate {p} ; a <" + KZO_IRI + "Assertion> ; <"
-                       + KZO_IRI + "confidence> ?conf }} }} GROUP BY ?g")
-_MET = KZO_IRI + "metWith"
 _TYPE = ox.NamedNode("http://www.w3.org/1999/02/22-rdf-syntax-ns#type")
 _NEWS_ARTICLE = ox.NamedNode(SCHEMA_IRI + "NewsArticle")
+_RDF_PREDICATE = ox.NamedNode("http://www.w3.org/1999/02/22-rdf-syntax-ns#predicate")
+_STATES = ox.NamedNode(KZO_IRI + "states")
+_SHA256 = ox.NamedNode(KZO_IRI + "sha256")
+_IDENTIFIER = ox.NamedNode(SCHEMA_IRI + "identifier")
+_CONFIDENCE = ox.NamedNode(KZO_IRI + "confidence")
 _OUT_OF_DATE = f"<{KZO_IRI}outOfDate>"
 
 
@@ -148,15 +147,20 @@ class KGStore:
 
     def article_sha(self, article_id: str) -> str | None:
         g = article_iri(article_id)
-        for q in self.ox.quads_for_pattern(g, ox.NamedNode(KZO_IRI + "sha256"), None, g):
+        for q in self.ox.quads_for_pattern(g, _SHA256, None, g):
             return q.object.value
         return None
 
-    def article_shas(self) -> dict[str, str]:
-        """Every stored article's id and the SHA-256 of the text it was built from."""
-        rows = self.query("SELECT ?id ?sha WHERE { GRAPH ?g { ?g a schema:NewsArticle ; "
-                          "schema:identifier ?id ; kzo:sha256 ?sha } }")
-        return {r["id"].value: r["sha"].value for r in rows}
+    def article_ids_with_sha(self, sha: str) -> list[str]:
+        """The stored articles built from a text with this SHA-256."""
+        return [i for q in self.ox.quads_for_pattern(None, _SHA256, ox.Literal(sha), None)
+                if q.subject == q.graph_name and (i := self.article_id_in(q.graph_name)) is not None]
+
+    def article_id_in(self, graph: ox.NamedNode) -> str | None:
+        """The id of the article stored in a graph, if any."""
+        for q in self.ox.quads_for_pattern(graph, _IDENTIFIER, None, graph):
+            return q.object.value
+        return None
 
     def article_version(self, article_id: str) -> str | None:
         g = article_iri(article_id)
@@ -214,21 +218,22 @@ class KGStore:
         spellings: dict[ox.NamedNode, Counter] = {}
         old: list[ox.Quad] = []
         for e in entities:
-            for q in self.ox.quads_for_pattern(e, ALT, None, None):
-                if q.graph_name != ENTITY_GRAPH:
-                    spellings.setdefault(e, Counter())[q.object.value] += 1
+            rows = self.ox.query(f"SELECT ?l (COUNT(*) AS ?n) WHERE {{ GRAPH ?g {{ {e} {ALT} ?l }} "
+                                 f"FILTER(?g != {ENTITY_GRAPH}) }} GROUP BY ?l")
+            counts = Counter({r["l"].value: int(r["n"].value) for r in rows})
+            if counts:
+                spellings[e] = counts
             old += self.ox.quads_for_pattern(e, LABEL, None, ENTITY_GRAPH)
         support: dict[tuple, list[float]] = {}
         for s, p, o in facts:
+            fact = fact_iri(s, p, o)
             best: dict[ox.NamedNode, float] = {}
-            pairs = [(s, o), (o, s)] if p.value == _MET else [(s, o)]
-            for subj, obj in pairs:
-                for row in self.ox.query(_FACT_SUPPORT_QUERY.format(s=subj, p=p, o=obj)):
-                    c = float(row["c"].value)
-                    best[row["g"]] = max(best.get(row["g"], c), c)
+            for q in self.ox.quads_for_pattern(None, _STATES, fact, None):  # the assertions stating it
+                for c in self.ox.quads_for_pattern(q.subject, _CONFIDENCE, None, q.graph_name):
+                    best[q.graph_name] = max(best.get(q.graph_name, 0.0), float(c.object.value))
             if best:
                 support[(s, p, o)] = list(best.values())
-            old += self.ox.quads_for_pattern(fact_iri(s, p, o), None, None, CORROBORATION_GRAPH)
+            old += self.ox.quads_for_pattern(fact, None, None, CORROBORATION_GRAPH)
         new = [*entity_label_quads(_labels(spellings, known)), *corroboration_quads(support)]
         self._update(" ;\n".join(
             [f"DELETE DATA {{ {_quads_text(old)} }}"] * bool(old)
@@ -262,6 +267,17 @@ class KGStore:
 
     def graph_quads(self, graph: ox.NamedNode) -> list[ox.Quad]:
         return list(self.ox.quads_for_pattern(None, None, None, graph))
+
+    def entity_count(self) -> int:
+        """Entities with a canonical label (every entity some article mentions, once the
+        derived graphs are up to date)."""
+        return sum(1 for _ in self.ox.quads_for_pattern(None, LABEL, None, ENTITY_GRAPH))
+
+    def fact_counts(self) -> Counter:
+        """Fact mentions (assertions) in all article graphs, by relation."""
+        rows = self.ox.query(f"SELECT ?p (COUNT(*) AS ?n) WHERE {{ GRAPH ?g {{ ?a {_RDF_PREDICATE} ?p }} "
+                             f"FILTER(?g != {CORROBORATION_GRAPH}) }} GROUP BY ?p")
+        return Counter({r["p"].value.rsplit("#", 1)[1]: int(r["n"].value) for r in rows})
 
     def article_count(self) -> int:
         return sum(1 for _ in self.ox.quads_for_pattern(None, _TYPE, _NEWS_ARTICLE, None))

@@ -86,3 +86,4 @@ class KZO(DefinedNamespace):
     sourceCount: object
     corroboratedConfidence: object
     outOfDate: object
+    states: object

@@ -195,7 +195,7 @@ BROKEN = """
 @prefix prov: <http://www.w3.org/ns/prov#> .
 <https://w3id.org/kzru-kg/resource/assertion/broken> a kzo:Assertion, rdf:Statement, prov:Entity ;
     rdf:subject <https://w3id.org/kzru-kg/resource/person_x> ; rdf:predicate kzo:visited ;
-    rdf:object <https://w3id.org/kzru-kg/resource/city_y> ;
+    rdf:object <https://w3id.org/kzru-kg/resource/city_y> ; kzo:states <https://w3id.org/kzru-kg/resource/fact/xy> ;
     kzo:charStart 90 ; kzo:charEnd 10 ; kzo:extractor "visits" ; kzo:extractorVersion "t" ;
     kzo:confidence 1.7 .
 <https://w3id.org/kzru-kg/resource/visit/broken> a kzo:Visit ;
