@@ -27,6 +27,9 @@ DEFAULT_MAX_CHARS = 1_000_000
 #: build stops writing and reports the rest as not written
 MAX_WRITE_FAILURES_IN_A_ROW = 3
 
+#: article graphs validated together (SHACL holds them in memory at once)
+VALIDATE_CHUNK = 200
+
 #: called as progress(done, total, article_id) while building
 Progress = Callable[[int, int, str], None]
 
@@ -202,15 +205,18 @@ def build(paths: Iterable[str | Path] | None = None, store: KGStore | str | Path
           retries: int = 3) -> BuildReport:
     """Build (or update) the store from article files. Articles whose text and software
     are unchanged since the last build are skipped; changed ones replace their graph.
-    The graphs written (and the entity labels) are then checked against ontology/shapes.ttl
-    unless ``validate`` is false; violations are reported, not fatal.
+    The derived graphs are then brought up to date (for what changed only, unless much
+    did), and the graphs written, with the labels of the entities they mention, are checked
+    against ontology/shapes.ttl unless ``validate`` is false (``VALIDATE_CHUNK`` articles at a
+    time; ``kg validate`` checks the whole store at once); violations are reported, not fatal.
 
     A bad file or article is reported in ``report.failures`` and the others go on; with
     ``strict``, nothing is written if any fails (every article is extracted before the first
-    write). Each article graph is replaced in one transaction, and the derived graphs are
-    dropped before the first one changes, so a build stopped at any point leaves complete
-    article graphs and derived graphs that are either missing (the next build recomputes
-    them) or consistent.
+    write). Article graphs are written in batches through the bulk loader (see
+    :mod:`kg.store`), never half, and the derived graphs are flagged out of date before the
+    first one changes, so a build stopped at any point leaves whole article graphs (a replaced
+    one may be missing: the next build writes it) and derived graphs that are up to date or
+    flagged (the next build recomputes them).
 
     ``workers`` > 1 processes the articles in that many local processes, ``engine="dask"`` on
     the dask cluster at ``scheduler`` (:mod:`kg.engines`); either way this process writes the
@@ -304,7 +310,10 @@ def build(paths: Iterable[str | Path] | None = None, store: KGStore | str | Path
             if validate and written:
                 from kg.validate import validate_written
 
-                report.violations = [v.line() for v in validate_written(kg, written)]
+                lines: dict[str, None] = {}
+                for i in range(0, len(written), VALIDATE_CHUNK):  # memory bounded by a chunk
+                    lines.update((v.line(), None) for v in validate_written(kg, written[i:i + VALIDATE_CHUNK]))
+                report.violations = list(lines)
                 report.validated = True
         except StoreError as exc:
             if not report.failures:
