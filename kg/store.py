@@ -71,6 +71,14 @@ def _labels(spellings: dict[ox.NamedNode, Counter], known: dict[str, Entity]) ->
     return entities
 
 
+def _confidence(term) -> float | None:
+    """A confidence literal's value; None for one that is not a number (SHACL reports it)."""
+    try:
+        return float(term.value)
+    except (AttributeError, ValueError):
+        return None
+
+
 def _quads_text(quads: Iterable[ox.Quad]) -> str:
     """Quads as the body of INSERT DATA / DELETE DATA, one GRAPH block per graph."""
     by_graph: dict[ox.NamedNode, list[str]] = {}
@@ -205,7 +213,9 @@ class KGStore:
             spellings.setdefault(row["e"], Counter())[row["l"].value] += 1
         support: dict[tuple, list[float]] = {}
         for row in self.ox.query(_SUPPORT_QUERY):
-            support.setdefault((row["s"], row["p"], row["o"]), []).append(float(row["c"].value))
+            c = _confidence(row["c"])
+            if c is not None:
+                support.setdefault((row["s"], row["p"], row["o"]), []).append(c)
         self.write_graphs([(ENTITY_GRAPH, list(entity_label_quads(_labels(spellings, known)))),
                            (CORROBORATION_GRAPH, list(corroboration_quads(support)))])
         self._update(f"DROP SILENT GRAPH {STATUS_GRAPH}")
@@ -230,7 +240,9 @@ class KGStore:
             best: dict[ox.NamedNode, float] = {}
             for q in self.ox.quads_for_pattern(None, _STATES, fact, None):  # the assertions stating it
                 for c in self.ox.quads_for_pattern(q.subject, _CONFIDENCE, None, q.graph_name):
-                    best[q.graph_name] = max(best.get(q.graph_name, 0.0), float(c.object.value))
+                    value = _confidence(c.object)
+                    if value is not None:
+                        best[q.graph_name] = max(best.get(q.graph_name, 0.0), value)
             if best:
                 support[(s, p, o)] = list(best.values())
             old += self.ox.quads_for_pattern(fact, None, None, CORROBORATION_GRAPH)
