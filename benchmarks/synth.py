@@ -27,6 +27,8 @@ from typing import Iterator
 HERE = Path(__file__).resolve().parent
 DEFAULT_CACHE = Path("/tmp/kzbench/cache")
 
+#: bumped when the way stores are made changes (2: partial copies end at a graph boundary)
+SYNTH_VERSION = 2
 RESOURCE = "https://w3id.org/kzru-kg/resource/"
 _IRI = re.compile(r"<https://w3id\.org/kzru-kg/resource/([a-z]+)([/_])([^>#]*)(#[^>]*)?>")
 #: node kinds minted per article (renamed per copy)
@@ -95,20 +97,63 @@ def rename(text: str, copy: int) -> str:
     return _IRI.sub(sub, text)
 
 
+def graph_runs(text: str) -> list[str]:
+    """N-Quads text split into its article graphs (each graph's lines are contiguous)."""
+    runs: list[list[str]] = []
+    last = None
+    for line in text.splitlines(keepends=True):
+        graph = line.rstrip().rsplit(" ", 2)[-2]
+        if graph != last:
+            runs.append([])
+            last = graph
+        runs[-1].append(line)
+    return ["".join(r) for r in runs]
+
+
 def copies(text: str, quads_per_copy: int, target: int, start: int = 0) -> Iterator[str]:
-    """Renamed copies until about ``target`` quads (whole copies, then a partial one)."""
-    lines = None
+    """Renamed copies until about ``target`` quads: whole copies, then the first article graphs
+    of one more copy until the target is reached (whole graphs only: a graph cut in the middle
+    would hold assertions without their provenance, which no build writes)."""
+    graphs = None
     made, k = 0, start
     while made < target:
         if target - made >= quads_per_copy:
             yield rename(text, k)
             made += quads_per_copy
-        else:  # a partial copy: whole article graphs only would overshoot small targets
-            if lines is None:
-                lines = text.splitlines(keepends=True)
-            yield rename("".join(lines[:target - made]), k)
-            made = target
+        else:
+            if graphs is None:
+                graphs = graph_runs(text)
+            part = []
+            for g in graphs:
+                if made >= target:
+                    break
+                part.append(g)
+                made += g.count("\n")
+            yield rename("".join(part), k)
         k += 1
+
+
+def cached_store(root: Path | str, target_quads: int, base: str, base_quads: int,
+                 verbose: bool = True) -> tuple[Path, dict]:
+    """The store for ``target_quads`` under ``root``, built once per size, pipeline version and
+    synth version (a marker file ``kzbench.json`` says it is complete) and reused after."""
+    import json
+    import shutil
+
+    path = Path(root) / f"store-{target_quads}-{version_key()}-s{SYNTH_VERSION}"
+    marker = path / "kzbench.json"
+    if marker.exists():
+        info = json.loads(marker.read_text())
+        if verbose:
+            print(f"synth store {path}: reused ({info['quads']:,} quads, {info['articles']:,} article "
+                  f"graphs, {info['assertions']:,} fact mentions)")
+        return path, info
+    if path.exists():
+        shutil.rmtree(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    info = build_store(path, target_quads, base, base_quads, verbose=verbose)
+    marker.write_text(json.dumps(info))
+    return path, info
 
 
 def build_store(path: Path | str, target_quads: int, base: str, base_quads: int,
