@@ -176,8 +176,10 @@ def _term(key: str, value: str, prefixes: dict[str, str]) -> ox.Literal | ox.Nam
         raise QueryError(f"parameter {key}: {iri!r} is not a valid IRI") from exc
 
 
+# each article graph scanned on its own, then joined with the labels (not looked up per row)
 _RESOLVE = """SELECT DISTINCT ?name ?label WHERE {
-  { ?e rdfs:label ?name } UNION { ?e skos:altLabel ?name }
+  { SELECT DISTINCT ?e ?name WHERE {
+      { GRAPH kzr:entities { ?e rdfs:label ?name } } UNION { GRAPH ?g { ?e skos:altLabel ?name } } } }
   GRAPH kzr:entities { ?e rdfs:label ?label } }"""
 
 
