@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import logging
 import os
+import re
 import time
 from pathlib import Path
 
@@ -111,10 +112,14 @@ def add(node: str, prop: str, value: str) -> str:
     return f"INSERT DATA {{ {node} {prop} {value} }}"
 
 
+RDFLIB_BNODE_ID = re.compile(r"N[0-9a-f]{32}")
+
+
 def canonical(violations: list[Violation], bnodes: set[str]) -> list[tuple]:
-    """Violations with blank node labels replaced (each engine names blank nodes its own way)."""
+    """Violations with blank node labels replaced (each engine names blank nodes its own way;
+    pyshacl also clones the data graph, which gives its blank nodes fresh rdflib ids)."""
     def c(term):
-        return "_:b" if term in bnodes else term
+        return "_:b" if term in bnodes or (term and RDFLIB_BNODE_ID.fullmatch(term)) else term
 
     return sorted((c(v.focus), v.path or "", v.message, c(v.value) or "", v.severity) for v in violations)
 
