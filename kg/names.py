@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from functools import lru_cache
 
 from anyascii import anyascii
 
@@ -40,6 +41,7 @@ def fold(text: str) -> str:
     return anyascii(unicodedata.normalize("NFC", text.translate(_ZERO_WIDTH)))
 
 
+@lru_cache(maxsize=1 << 16)  # the same names recur in every article
 def normalize(name: str) -> str:
     """The matching key of the evaluation guidelines: ASCII, lower case,
     punctuation and hyphens to spaces, spaces collapsed."""
@@ -52,6 +54,7 @@ def slug(name: str, max_len: int = 80) -> str:
     return s or "x"
 
 
+@lru_cache(maxsize=1 << 16)
 def skeleton(name: str) -> str:
     """A key that survives transliteration variants: Tokaev / Tokayev / Toqayev,
     Kasim / Kassym / Qasym, Zhomart / Jomart, Mendkovic / Mendkovich."""

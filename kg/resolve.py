@@ -17,6 +17,7 @@ from spacy.tokens import Doc, Span, Token
 from kg.gazetteer import Gazetteer
 from kg.model import Entity, Mention
 from kg.names import normalize, skeleton, slug
+from kg.nlp import DocView
 
 #: spaCy labels considered, and the ontology type they give a name the gazetteer lacks
 LABEL_TYPE = {"PERSON": "Person", "GPE": "City", "LOC": "Region", "ORG": "Organization",
@@ -80,6 +81,13 @@ class Resolution:
     def at(self, token: Token) -> Mention | None:
         return self._by_token.get(token.i)
 
+    def at_index(self, i: int) -> Mention | None:
+        """The mention covering the token with index ``i``."""
+        return self._by_token.get(i)
+
+    def demonym_at_index(self, i: int) -> Mention | None:
+        return self._demonym_by_token.get(i)
+
     def demonym_at(self, token: Token) -> Mention | None:
         return self._demonym_by_token.get(token.i)
 
@@ -88,13 +96,17 @@ class Resolution:
         return {m.entity.key: m.entity for m in self.mentions}
 
 
-def resolve(doc: Doc, gaz: Gazetteer) -> Resolution:
+def resolve(doc: Doc, gaz: Gazetteer, view: DocView | None = None) -> Resolution:
+    """The article's mentions and the entities they name. ``view`` is the Doc's tokens
+    read once (:class:`kg.nlp.DocView`), shared with the extractors when given."""
+    if view is None or view.doc is not doc:
+        view = DocView(doc)
     res = Resolution()
-    acronyms = _acronym_definitions(doc, gaz)
+    acronyms = _acronym_definitions(view.text, gaz)
     persons: dict[str, Entity] = {}  # skeleton of full name -> entity, in this article
     surnames: dict[str, Entity] = {}
 
-    for ent in _candidate_spans(doc, gaz):
+    for ent in _candidate_spans(view, gaz):
         if ent.label_ not in LABEL_TYPE:
             continue
         core = _strip_titles(ent, gaz)
@@ -123,7 +135,7 @@ def resolve(doc: Doc, gaz: Gazetteer) -> Resolution:
             if entity is None:
                 if type_ is None or not _plausible_name(text, type_):
                     continue
-                if type_ == "Person" and " " not in text.strip() and not _surname_later(text, doc, ent):
+                if type_ == "Person" and " " not in text.strip() and not _surname_later(text, view.ents, ent):
                     continue  # "Chevron said": persons are introduced by full name
                 entity = _mint(text, type_)
         if entity.type == "Person":
@@ -149,50 +161,58 @@ def resolve(doc: Doc, gaz: Gazetteer) -> Resolution:
     return res
 
 
-def _org_names(doc: Doc, gaz: Gazetteer) -> list[Span]:
+def _org_names(view: DocView, gaz: Gazetteer) -> list[Span]:
     """Capitalised runs headed by an organisation noun ("the Almaty Policy Institute",
     "Institute of Asian and African Countries"), which the gazetteer's place names inside
     them would otherwise break apart."""
+    doc, toks, lower = view.doc, view.tokens, view.lower
+    caps = [t.is_alpha and t.text[0].isupper() and low != "i" for t, low in zip(toks, lower)]  # _cap
     found: list[Span] = []
-    i, n = 0, len(doc)
+    i, n = 0, len(toks)
     while i < n:
-        if not _cap(doc[i]):
+        if not caps[i]:
             i += 1
             continue
         j = i
-        while j < n and (_cap(doc[j]) or (doc[j].lower_ in ORG_CONNECTORS and j + 1 < n and _cap(doc[j + 1]))):
+        while j < n and (caps[j] or (lower[j] in ORG_CONNECTORS and j + 1 < n and caps[j + 1])):
             j += 1
-        run = doc[i:j]
+        run = toks[i:j]
         heads = [t for t in run if t.text in ORG_HEADS]
         if heads and len(run) > 1:
-            start = i + 1 if doc[i].lower_ == "the" else i
+            start = i + 1 if lower[i] == "the" else i
             first_head = heads[0].i
-            for t in doc[start:first_head]:  # "Kamran Bokhari of Newlines Institute"
+            for t in toks[start:first_head]:  # "Kamran Bokhari of Newlines Institute"
                 if (t.ent_type_ == "PERSON" and gaz.lookup(t.text, "Organization") is None
-                        and doc[t.i + 1].lower_ in ORG_CONNECTORS):  # not "Nazarbayev University"
+                        and lower[t.i + 1] in ORG_CONNECTORS):  # not "Nazarbayev University"
                     start = t.i + 1
-            while start < first_head and doc[start].lower_ in ORG_CONNECTORS:
+            while start < first_head and lower[start] in ORG_CONNECTORS:
                 start += 1
             end = max(t.i for t in heads) + 1
             after_connector = False
-            for t in doc[end:j]:  # keep "of Asian and African Countries" after the head
-                if t.lower_ in ("of", "for", "on", "and"):
+            for t in toks[end:j]:  # keep "of Asian and African Countries" after the head
+                if lower[t.i] in ("of", "for", "on", "and"):
                     after_connector = True
-                elif _cap(t) and after_connector and t.ent_type_ != "PERSON":
+                elif caps[t.i] and after_connector and t.ent_type_ != "PERSON":
                     end = t.i + 1  # but not "Commission Bakytzhan Sagintayev"
                 else:
                     break
             span = Span(doc, start, end, label="ORG")
-            if gaz.lookup(span.text) is None or gaz.lookup(span.text).type == "Organization":
+            known = gaz.lookup(span.text)
+            if known is None or known.type == "Organization":
                 found.append(span)
         i = max(j, i + 1)
     return found
 
 
-def _initialled_names(doc: Doc) -> list[Span]:
+def _initialled_names(view: DocView) -> list[Span]:
     """'A.Smailov', 'M.Mishustin': an initial glued to a surname is one token the model
     rarely tags."""
-    return [Span(doc, t.i, t.i + 1, label="PERSON") for t in doc if INITIALLED.match(t.text)]
+    out = []
+    for t in view.tokens:
+        text = t.text
+        if text[1:2] == "." and INITIALLED.match(text):  # the pattern's second character
+            out.append(Span(view.doc, t.i, t.i + 1, label="PERSON"))
+    return out
 
 
 def _cap(tok: Token) -> bool:
@@ -213,13 +233,14 @@ def _join_short_org_names(mentions: list[Mention]) -> list[Mention]:
     return [Mention(m.start, m.end, m.text, longer.get(m.entity.key, m.entity)) for m in mentions]
 
 
-def _candidate_spans(doc: Doc, gaz: Gazetteer) -> list[Span]:
+def _candidate_spans(view: DocView, gaz: Gazetteer) -> list[Span]:
     """spaCy's entities, with person names extended left over given names the model split
     off ("Kasim-Zhomart Tokaev" tagged as "Kasim" GPE + "Zhomart" ORG + "Tokaev" PERSON),
     and organisation names kept whole."""
-    orgs = _org_names(doc, gaz) + _initialled_names(doc)
+    doc = view.doc
+    orgs = _org_names(view, gaz) + _initialled_names(view)
     taken = {t for span in orgs for t in range(span.start, span.end)}
-    ents = sorted([e for e in doc.ents if not any(t in taken for t in range(e.start, e.end))] + orgs,
+    ents = sorted([e for e in view.ents if not any(t in taken for t in range(e.start, e.end))] + orgs,
                   key=lambda s: s.start)
     out: list[Span] = []
     for ent in reversed(ents):
@@ -331,21 +352,32 @@ def _person_in_article(text: str, persons: dict, surnames: dict, gaz: Gazetteer)
         # "Kasim-Jomart Kemelevich": given names + the patronymic the gazetteer records
         # (many surnames end like patronymics: Mendkovich, Myasnikovich)
         given, patronymic = " ".join(parts[:-1]), parts[-1]
-        for entry in gaz.entries.values():
-            if entry.entity.type != "Person":
-                continue
-            forms = [skeleton(n) for n in (entry.entity.name, *entry.aliases)]
+        for entity, forms in _person_forms(gaz):
             if any(f.startswith(given + " ") for f in forms) and any(
                     patronymic in f.split()[1:-1] for f in forms):
-                return entry.entity
+                return entity
     return None
 
 
-def _surname_later(text: str, doc: Doc, ent: Span) -> bool:
+_PERSON_FORMS: dict[int, tuple[Gazetteer, int, list[tuple[Entity, list[str]]]]] = {}
+
+
+def _person_forms(gaz: Gazetteer) -> list[tuple[Entity, list[str]]]:
+    """The gazetteer's persons with the skeletons of their names, made once per gazetteer
+    (again when entries were added since)."""
+    cached = _PERSON_FORMS.get(id(gaz))
+    if cached is None or cached[0] is not gaz or cached[1] != len(gaz.entries):
+        forms = [(e.entity, [skeleton(n) for n in (e.entity.name, *e.aliases)])
+                 for e in gaz.entries.values() if e.entity.type == "Person"]
+        cached = _PERSON_FORMS[id(gaz)] = (gaz, len(gaz.entries), forms)
+    return cached[2]
+
+
+def _surname_later(text: str, ents: tuple[Span, ...], ent: Span) -> bool:
     """A lone name is kept when the full name follows later in the article
     ('Tokaev ... Kasim-Zhomart Tokaev'), so the back-reference pass can join them."""
     sk = skeleton(text)
-    for other in doc.ents:
+    for other in ents:
         if other.start > ent.start and other.label_ == "PERSON" and " " in other.text.strip():
             if skeleton(other.text).split()[-1] == sk:
                 return True
@@ -375,10 +407,9 @@ def _is_minted(entity: Entity) -> bool:
     return entity.wikidata is None and entity.key == f"person/{slug(skeleton(entity.name))}"
 
 
-def _acronym_definitions(doc: Doc, gaz: Gazetteer) -> dict[str, Entity]:
+def _acronym_definitions(text: str, gaz: Gazetteer) -> dict[str, Entity]:
     """'the Collective Safety Treaty Group (CSTO)': the long form names the acronym's entity."""
     found: dict[str, Entity] = {}
-    text = doc.text  # built once here
     for m in ACRONYM_DEF.finditer(text):
         acro = m.group(1)
         words = re.findall(r"[A-Z][\w'’-]*|of|for|and|on|the|in", text[max(0, m.start() - 120):m.start()])

@@ -13,6 +13,7 @@ from kg.extract import meetings, membership, positions, said, visits
 from kg.extract.context import Context
 from kg.gazetteer import Gazetteer
 from kg.model import Article, Fact
+from kg.nlp import DocView
 from kg.resolve import Resolution, resolve
 
 Extractor = Callable[[Context], Iterable[Fact]]
@@ -35,8 +36,9 @@ def make_context(article: Article, doc: Doc, gaz: Gazetteer) -> Context:
     if ref is None:
         ref = estimate_reference(article.text)
         estimated = ref is not None
-    return Context(article=article, doc=doc, res=resolve(doc, gaz), gaz=gaz,
-                   ref_date=ref, ref_estimated=estimated)
+    view = DocView(doc)  # tokens read once, shared by resolution and the extractors
+    return Context(article=article, doc=doc, res=resolve(doc, gaz, view=view), gaz=gaz,
+                   ref_date=ref, ref_estimated=estimated, view=view)
 
 
 def extract_facts(article: Article, doc: Doc, gaz: Gazetteer,

@@ -12,6 +12,7 @@ from spacy.tokens import Doc, Span, Token
 
 from kg.gazetteer import Gazetteer
 from kg.model import Article, Entity, Evidence, Mention
+from kg.nlp import DocView
 from kg.resolve import Resolution
 
 PERSON_PRONOUNS = frozenset({"he", "she", "him", "her", "his"})
@@ -37,12 +38,59 @@ class Context:
     ref_estimated: bool = False  # ref_date inferred from the text, not the article's date
     speakers: list[tuple[int, Entity]] = field(default_factory=list)  # (char, speaker) so far
     claims: list[tuple[int, int, Entity]] = field(default_factory=list)  # direct quotations so far
+    #: the Doc's tokens and their attributes, read once (made from ``doc`` when not given)
+    view: DocView | None = None
+
+    def __post_init__(self) -> None:
+        if self.view is None or self.view.doc is not self.doc:
+            self.view = DocView(self.doc)
+        self._mention_spans: dict[int, Span | None] = {}
+        self._mention_roots: dict[int, int | None] = {}
+
+    # ---- tokens ---------------------------------------------------------------------------
+    @property
+    def tokens(self) -> list[Token]:
+        """The Doc's tokens, made once: use ``ctx.tokens[i]`` rather than ``doc[i]``."""
+        return self.view.tokens
+
+    def sent_tokens(self, sent: Span) -> list[Token]:
+        """The tokens of a sentence (or any span), from ``tokens``."""
+        return self.view.tokens[sent.start:sent.end]
+
+    def ents_in(self, sent: Span) -> list[Span]:
+        """``sent.ents`` (the entities wholly inside a span) without recomputing ``doc.ents``."""
+        ents = self.view.ents
+        out = []
+        for k in range(bisect_left(self._ent_starts, sent.start), len(ents)):
+            if ents[k].end > sent.end:
+                break
+            out.append(ents[k])
+        return out
+
+    @cached_property
+    def _ent_starts(self) -> list[int]:
+        return [e.start for e in self.view.ents]
+
+    def mention_span(self, m: Mention) -> Span | None:
+        """The tokens of a mention (``char_span`` expanded), made once per mention."""
+        key = id(m)
+        if key not in self._mention_spans:
+            self._mention_spans[key] = self.doc.char_span(m.start, m.end, alignment_mode="expand")
+        return self._mention_spans[key]
+
+    def mention_root(self, m: Mention) -> int | None:
+        """The index of the syntactic root of a mention's tokens, found once per mention."""
+        key = id(m)
+        if key not in self._mention_roots:
+            span = self.mention_span(m)
+            self._mention_roots[key] = span.root.i if span is not None else None
+        return self._mention_roots[key]
 
     # ---- evidence -------------------------------------------------------------------------
-    @cached_property
+    @property
     def text(self) -> str:
         """The Doc's text, built once (``Doc.text`` joins every token on each access)."""
-        return self.doc.text
+        return self.view.text
 
     @cached_property
     def sentences(self) -> list[Span]:
@@ -163,7 +211,7 @@ class Context:
             if m.entity.type != "Person" or m.entity == inside:
                 continue
             last_any = m.entity
-            span = self.doc.char_span(m.start, m.end, alignment_mode="expand")
+            span = self.mention_span(m)
             if span is not None and span.root.dep_ in ("nsubj", "nsubjpass") and m.start > best_pos:
                 best_pos, best = m.start, m.entity
         if inside is not None:

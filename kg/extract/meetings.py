@@ -29,13 +29,21 @@ ADDRESS_VERBS = frozenset({"tell", "assure", "inform", "thank", "congratulate", 
 LEADER_WORDS = frozenset({"president", "leader", "premier", "minister", "chancellor", "king"})
 PAIR_WORDS = frozenset({"leaders", "presidents", "heads", "counterparts", "premiers", "ministers"})
 PHONE = frozenset({"phone", "telephone", "call"})
+#: verbs whose object or subtree may hold a meeting noun ("held talks with", "attended a summit")
+HOLD_VERBS = frozenset({"hold", "have", "carry", "attend", "travel", "go", "fly", "come"})
+_VERB_TRIGGERS = MEET_VERBS | ADDRESS_VERBS | HOLD_VERBS
 VIDEO = frozenset({"video", "videoconference", "online", "virtually"})
 
 
 def extract(ctx: Context) -> Iterator[Fact]:
     seen: set[tuple[str, str]] = set()
+    toks, lemmas, pos = ctx.tokens, ctx.view.lemma, ctx.view.pos
     for sent in ctx.sentences:
-        for tok in sent:
+        for i in range(sent.start, sent.end):
+            if not ((pos[i] == "VERB" and lemmas[i] in _VERB_TRIGGERS)
+                    or (pos[i] == "NOUN" and lemmas[i] in MEET_NOUNS)):
+                continue  # no rule of _pairs_at starts here
+            tok = toks[i]
             pairs = list(_pairs_at(ctx, tok, sent))
             for a, b, conf in pairs:
                 if a == b:
@@ -74,7 +82,7 @@ def _pairs_at(ctx: Context, tok: Token, sent: Span) -> Iterator[tuple[Entity, En
             for o in children(tok, "dobj", "dative"):
                 objs += persons(ctx, o)
             yield from _combine(subj, objs, 0.6)
-        elif lemma in ("hold", "have", "carry", "attend", "travel", "go", "fly", "come"):
+        elif lemma in HOLD_VERBS:
             for noun in [c for c in tok.subtree if c.lemma_.lower() in MEET_NOUNS and c.pos_ == "NOUN"]:
                 subj = _subjects(ctx, tok)
                 objs = []

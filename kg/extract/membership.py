@@ -96,8 +96,7 @@ def _is_root(ctx: Context, tok: Token) -> bool:
     m = ctx.mention(tok)
     if m is None:
         return False
-    span = ctx.doc.char_span(m.start, m.end, alignment_mode="expand")
-    return span is not None and tok.i == span.root.i
+    return tok.i == ctx.mention_root(m)
 
 
 def _is_bloc(ctx: Context, org: Entity) -> bool:
@@ -162,7 +161,7 @@ def _organ_parents(ctx: Context, blocs: list[tuple[int, Entity]]) -> dict[str, E
     for m in ctx.res.mentions:
         if m.entity.type != "Organization" or _is_bloc(ctx, m.entity):
             continue
-        span = ctx.doc.char_span(m.start, m.end, alignment_mode="expand")
+        span = ctx.mention_span(m)
         if span is None:
             continue
         parent = None
@@ -200,7 +199,11 @@ def _in_title(ctx: Context, tok: Token) -> bool:
 
 def _sentence_orgs(ctx: Context, sent: Span, blocs, parents) -> list[tuple[Token, Entity]]:
     out = []
-    for t in sent:
+    toks, lower, res = ctx.tokens, ctx.view.lower, ctx.res
+    for i in range(sent.start, sent.end):
+        if res.at_index(i) is None and lower[i] not in BLOC_ANAPHORS:
+            continue  # neither a name nor an anaphor: nothing below applies
+        t = toks[i]
         org = ctx.entity(t, frozenset({"Organization"})) if _is_root(ctx, t) else None
         if org is not None and _in_title(ctx, t):
             continue  # "UN Secretary-General António Guterres": an employer, not a venue
@@ -220,15 +223,23 @@ def _sentence_orgs(ctx: Context, sent: Span, blocs, parents) -> list[tuple[Token
 # --------------------------------------------------------------------------- members
 
 
+#: words _plural_reference may accept
+_PLURAL_WORDS = frozenset({"they", "we", "both", "countries", "nations"})
+
+
 def _member_tokens(ctx: Context, sent: Span) -> Iterator[tuple[Token, Entity]]:
-    for tok in sent:
+    toks, lower, res = ctx.tokens, ctx.view.lower, ctx.res
+    for i in range(sent.start, sent.end):
+        if res.at_index(i) is None and res.demonym_at_index(i) is None and lower[i] not in _PLURAL_WORDS:
+            continue  # no country, no plural reference
+        tok = toks[i]
         country = ctx.country_of(tok)
         if country is not None and ctx.entity(tok, frozenset({"Country"})) is None and not _acts(tok):
             continue  # "in Astana" is a place; "Astana has joined" stands for the country
         if country is not None and ctx.res.demonym_at(tok) is None:
             m = ctx.mention(tok)
-            span = ctx.doc.char_span(m.start, m.end, alignment_mode="expand") if m else None
-            if span is None or tok == span.root:
+            root = ctx.mention_root(m) if m else None
+            if root is None or tok.i == root:
                 yield tok, country
         elif _plural_reference(tok):
             if tok.lower_ == "we":
@@ -368,9 +379,11 @@ def _troops(ctx: Context, sent: Span, earlier: list[Span], blocs, parents) -> li
     """'Some 2,000 troops from Russia, Belarus, Armenia ... arrived', after a sentence in
     which the organisation dispatched its mission."""
     out = []
-    for tok in sent:
-        if tok.lower_ not in TROOP_WORDS:
+    lower = ctx.view.lower
+    for i in range(sent.start, sent.end):
+        if lower[i] not in TROOP_WORDS:
             continue
+        tok = ctx.tokens[i]
         countries = [(c, ctx.country_of(c)) for prep in tok.children
                      if prep.dep_ == "prep" and prep.lower_ == "from"
                      for pobj in prep.children if pobj.dep_ == "pobj"
@@ -389,7 +402,8 @@ def _troops(ctx: Context, sent: Span, earlier: list[Span], blocs, parents) -> li
 
 def _mission_bloc(ctx: Context, earlier: list[Span], blocs, parents) -> Entity | None:
     for sent in reversed(earlier):
-        if not any(t.lemma_.lower() in MISSION_WORDS or t.lower_ in MISSION_WORDS for t in sent):
+        if not any(ctx.view.lemma[i] in MISSION_WORDS or ctx.view.lower[i] in MISSION_WORDS
+                   for i in range(sent.start, sent.end)):
             continue
         orgs = _sentence_orgs(ctx, sent, blocs, parents)
         if orgs:

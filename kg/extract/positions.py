@@ -111,7 +111,7 @@ def find_titles(ctx: Context) -> list[Title]:
     for m in ctx.res.mentions:
         if m.entity.type != "Person":
             continue
-        span = ctx.doc.char_span(m.start, m.end, alignment_mode="expand")
+        span = ctx.mention_span(m)
         if span is None:
             continue
         if span.end < len(ctx.doc) and ctx.doc[span.end].text in ORG_HEADS:
@@ -614,10 +614,12 @@ def _represented_country(ctx: Context, t: Title) -> Entity | None:
 def _office_verbs(ctx: Context) -> Iterator[Title]:
     """'Nikol Pashinyan, who at the time chaired the bloc's Collective Security Council',
     'Sagintayev has headed the Eurasian Economic Commission since 2024'."""
-    for verb in ctx.doc:
-        noun = OFFICE_VERBS.get(verb.lemma_.lower())
-        if noun is None or verb.pos_ != "VERB":
+    lemmas, pos = ctx.view.lemma, ctx.view.pos
+    for i, lemma in enumerate(lemmas):
+        noun = OFFICE_VERBS.get(lemma)
+        if noun is None or pos[i] != "VERB":
             continue
+        verb = ctx.tokens[i]
         if any(c.dep_ == "neg" for c in verb.children):
             continue
         obj = next((c for c in verb.children if c.dep_ == "dobj"), None)
@@ -641,9 +643,11 @@ def _office_verbs(ctx: Context) -> Iterator[Title]:
 def _described(ctx: Context) -> Iterator[Title]:
     """'The Russian president calls ...': a definite description with a country, resolved
     to the person it denotes, states that person's office."""
-    for tok in ctx.doc:
-        if tok.lower_ not in ROLE_NOUNS or tok.lower_ in NOT_OFFICES or tok.pos_ not in ("NOUN", "PROPN"):
+    lower, pos = ctx.view.lower, ctx.view.pos
+    for i, low in enumerate(lower):
+        if low not in ROLE_NOUNS or low in NOT_OFFICES or pos[i] not in ("NOUN", "PROPN"):
             continue
+        tok = ctx.tokens[i]
         if not any(c.lower_ == "the" for c in tok.children):
             continue
         if ctx.entity(tok) is not None or any(ctx.entity(c, frozenset({"Person"})) for c in tok.children):

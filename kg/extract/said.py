@@ -56,12 +56,13 @@ def extract(ctx: Context) -> Iterator[Fact]:
     facts: list[tuple[int, int, Fact, str]] = []  # (claim start, end, fact, how it was found)
     quotes = find_quotes(ctx.text)
     events = []  # reported claims and quotations, processed in text order
+    toks, lemmas, pos, lower = ctx.tokens, ctx.view.lemma, ctx.view.pos, ctx.view.lower
     for sent in ctx.sentences:
-        for tok in sent:
-            if tok.lemma_.lower() in REPORTING_VERBS and tok.pos_ in ("VERB", "NOUN"):
-                events.append((tok.idx, "verb", tok))
-            elif tok.lower_ == "according" and tok.i + 1 < len(ctx.doc) and ctx.doc[tok.i + 1].lower_ == "to":
-                events.append((tok.idx, "according", tok))
+        for i in range(sent.start, sent.end):
+            if lemmas[i] in REPORTING_VERBS and pos[i] in ("VERB", "NOUN"):
+                events.append((toks[i].idx, "verb", toks[i]))
+            elif lower[i] == "according" and i + 1 < len(toks) and lower[i + 1] == "to":
+                events.append((toks[i].idx, "according", toks[i]))
     for q in quotes:
         events.append((q.outer_end, "quote", q))
     events.sort(key=lambda e: (e[0], e[1] != "verb"))
@@ -112,23 +113,31 @@ def find_quotes(text: str) -> list[Quote]:
     quotes: list[Quote] = []
     i, n = 0, len(text)
     while i < n:
+        m = _OPEN_RX.search(text, i)  # the next opening mark (the text between has none)
+        if m is None:
+            break
+        i = m.start()
         ch = text[i]
-        if ch in OPEN_QUOTES and _opens(text, i):
+        if _opens(text, i):
             close = CLOSE_FOR[ch]
+            stop = _STOP_RX[ch]
             j = i + 1
             start = j
             while j < n:
+                found = stop.search(text, j)  # the next closing mark or line break
+                if found is None:
+                    j = n
+                    break
+                j = found.start()
                 if text[j] in close:
                     break
-                if text[j] == "\n":
-                    k = j
-                    while k < n and text[k] in "\n \t":
-                        k += 1
-                    if k < n and text[k] == ch:  # continued quotation
-                        j = k + 1
-                        continue
-                    break
-                j += 1
+                k = j  # a line break
+                while k < n and text[k] in "\n \t":
+                    k += 1
+                if k < n and text[k] == ch:  # continued quotation
+                    j = k + 1
+                    continue
+                break
             end = j
             outer_end = j + 1 if j < n and text[j] in close else j
             if end - start > 1:
@@ -137,6 +146,11 @@ def find_quotes(text: str) -> list[Quote]:
         else:
             i += 1
     return quotes
+
+
+_OPEN_RX = re.compile("[" + re.escape(OPEN_QUOTES) + "]")
+#: per opening mark: its closing marks or a line break
+_STOP_RX = {ch: re.compile("[" + re.escape(close) + "\n]") for ch, close in CLOSE_FOR.items()}
 
 
 def _opens(text: str, i: int) -> bool:

@@ -32,27 +32,33 @@ HOST_VERBS = frozenset({"host", "receive", "welcome", "greet"})
 PARTICIPATION_VERBS = frozenset({"attend", "participate"})
 REMOTE = frozenset({"video", "videoconference", "virtually", "online", "remotely", "videolink"})
 DESTINATION_PREPS = ("to", "in", "into", "at", "through", "by", "across", "around")
+#: verb lemmas any rule above starts from ("take" for "take part")
+_VERB_TRIGGERS = frozenset({"visit", "take"}) | TRAVEL_VERBS | HOST_VERBS | PARTICIPATION_VERBS
 _DATE_HINT = re.compile(r"\b(on|in)\s+(\w+\s+\d{1,2}|\d{4})\b|" +
                         "|".join(map(re.escape, RELATIVE)), re.I)
 
 
 def extract(ctx: Context) -> Iterator[Fact]:
     found: list[Fact] = []
+    toks, lemmas, pos, lower = ctx.tokens, ctx.view.lemma, ctx.view.pos, ctx.view.lower
     for sent in ctx.sentences:
         last_places: list[Entity] = []
-        for tok in sent:
-            lemma = tok.lemma_.lower()
+        for i in range(sent.start, sent.end):
+            lemma = lemmas[i]
             facts: list[Fact] = []
-            if tok.pos_ == "NOUN" and (lemma in VISIT_NOUNS or _go_to_noun(tok)):
-                facts = list(_from_noun(ctx, tok, sent))
-            elif tok.pos_ in ("VERB",) and lemma == "visit":
-                facts = list(_from_visit_verb(ctx, tok, sent))
-            elif tok.pos_ == "VERB" and lemma in TRAVEL_VERBS:
-                facts = list(_from_travel_verb(ctx, tok, sent, last_places))
-            elif tok.pos_ == "VERB" and lemma in HOST_VERBS:
-                facts = list(_from_host_verb(ctx, tok, sent))
-            elif tok.pos_ == "VERB" and (lemma in PARTICIPATION_VERBS or _take_part(tok)):
-                facts = list(_from_participation(ctx, tok, sent))
+            if pos[i] == "NOUN":
+                if lemma in VISIT_NOUNS or (lower[i] == "go" and _go_to_noun(toks[i])):
+                    facts = list(_from_noun(ctx, toks[i], sent))
+            elif pos[i] != "VERB" or lemma not in _VERB_TRIGGERS:
+                continue
+            elif lemma == "visit":
+                facts = list(_from_visit_verb(ctx, toks[i], sent))
+            elif lemma in TRAVEL_VERBS:
+                facts = list(_from_travel_verb(ctx, toks[i], sent, last_places))
+            elif lemma in HOST_VERBS:
+                facts = list(_from_host_verb(ctx, toks[i], sent))
+            elif lemma in PARTICIPATION_VERBS or _take_part(toks[i]):
+                facts = list(_from_participation(ctx, toks[i], sent))
             for f in facts:
                 if f.object is not None:
                     last_places = [f.object]
@@ -260,7 +266,7 @@ def _invitee(ctx: Context, invitation: Token) -> list[Entity]:
 
 
 def _listed_persons_after(ctx: Context, verb: Token, sent: Span) -> list[Entity]:
-    colon = next((t for t in sent if t.i > verb.i and t.text == ":"), None)
+    colon = next((t for t in ctx.sent_tokens(sent) if t.i > verb.i and t.text == ":"), None)
     if colon is None:
         return []
     out = []
@@ -298,7 +304,7 @@ def _date_near(ctx: Context, trigger: Token, sent: Span) -> str | None:
     for scope in (trigger, head):
         tokens = sorted(scope.subtree, key=lambda t: t.i)
         lo, hi = tokens[0].idx, tokens[-1].idx + len(tokens[-1])
-        ents = [e for e in sent.ents if e.label_ == "DATE" and e.start_char >= lo and e.end_char <= hi]
+        ents = [e for e in ctx.ents_in(sent) if e.label_ == "DATE" and e.start_char >= lo and e.end_char <= hi]
         ents.sort(key=lambda e: abs(e.start - trigger.i))
         future = is_planned(trigger)
         for ent in ents:
