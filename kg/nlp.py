@@ -55,7 +55,7 @@ class FastAttributeMatch:
         self._row_cache: dict[tuple, tuple[list, list]] = {}
 
     @classmethod
-    def compile(cls, ruler) -> "FastAttributeMatch | None":
+    def compile(cls, ruler) -> FastAttributeMatch | None:
         from itertools import product
 
         from spacy.attrs import IDS
@@ -217,7 +217,7 @@ class DocView:
     time. Here each token is made once and its lower-cased form, lower-cased lemma and
     coarse tag are kept in lists indexed by ``token.i``."""
 
-    __slots__ = ("doc", "tokens", "lower", "lemma", "pos", "_text", "_ents")
+    __slots__ = ("_ents", "_text", "doc", "lemma", "lower", "pos", "tokens")
 
     def __init__(self, doc: Doc):
         self.doc = doc
