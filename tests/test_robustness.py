@@ -8,7 +8,6 @@ stored before are still there, quad for quad.
 from __future__ import annotations
 
 import datetime as dt
-import http.server
 import json
 import os
 import random
@@ -18,7 +17,6 @@ import signal
 import socket
 import subprocess
 import sys
-import threading
 import time
 import urllib.parse
 import urllib.request
@@ -552,31 +550,6 @@ def test_robustness_store_errors_are_one_line(tmp_path):
 
 
 # ---- 4. queries never reach the network unless asked ------------------------------------------------
-@pytest.fixture
-def canary():
-    """A local HTTP server that records every request it gets (a SPARQL endpoint, a file)."""
-    hits: list[str] = []
-
-    class Handler(http.server.BaseHTTPRequestHandler):
-        def do_GET(self):
-            hits.append(self.path)
-            body = b'{"head":{"vars":["s"]},"results":{"bindings":[]}}'
-            self.send_response(200)
-            self.send_header("Content-Type", "application/sparql-results+json")
-            self.send_header("Content-Length", str(len(body)))
-            self.end_headers()
-            self.wfile.write(body)
-
-        do_POST = do_GET
-
-        def log_message(self, *args):
-            pass
-
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    yield f"http://127.0.0.1:{server.server_address[1]}", hits
-    server.shutdown()
-    server.server_close()
 
 
 SERVICE_FORMS = [

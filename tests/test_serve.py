@@ -5,7 +5,6 @@ tests may be busy: the bounds are generous).
 """
 from __future__ import annotations
 
-import http.server
 import json
 import os
 import shutil
@@ -75,31 +74,6 @@ def server(seed_store_path):
     sv.stop(srv)
 
 
-@pytest.fixture
-def canary():
-    """A local HTTP server that records every request it gets (it answers as a SPARQL endpoint)."""
-    hits: list[str] = []
-
-    class Handler(http.server.BaseHTTPRequestHandler):
-        def do_GET(self):
-            hits.append(self.path)
-            body = b'{"head":{"vars":["s"]},"results":{"bindings":[]}}'
-            self.send_response(200)
-            self.send_header("Content-Type", "application/sparql-results+json")
-            self.send_header("Content-Length", str(len(body)))
-            self.end_headers()
-            self.wfile.write(body)
-
-        do_POST = do_GET
-
-        def log_message(self, *args):
-            pass
-
-    httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    threading.Thread(target=httpd.serve_forever, daemon=True).start()
-    yield f"http://127.0.0.1:{httpd.server_address[1]}", hits
-    httpd.shutdown()
-    httpd.server_close()
 
 
 # ---- same answers as kg query ------------------------------------------------------------------------
