@@ -1,3 +1,3 @@
 """kzru-kg: a knowledge graph of Kazakhstan–Russia relations built from news articles."""
 
-__version__ = "0.2.0"
+__version__ = "0.3.0"

@@ -168,10 +168,22 @@ def _describe_build(add, b: BuildInfo) -> None:
 _ENTITY_CLASSES = {"Person", "Country", "City", "Region", "Organization", "Agreement", "Event", "Other"}
 
 
-def entity_label_quads(entities: Iterable[Entity]) -> Iterator[Quad]:
-    """Canonical labels live in one graph, recomputed from all articles after a build."""
-    for ent in entities:
-        yield Quad(entity_iri(ent), LABEL, _text(ent.name), ENTITY_GRAPH)
+ENTITY_TYPES = tuple(kzo(t) for t in sorted(_ENTITY_CLASSES))
+
+
+def entity_quads(node: NamedNode, label: str, types: Iterable[NamedNode] = (),
+                 counts: tuple[int, int] | None = None) -> Iterator[Quad]:
+    """An entity's entry in the derived entity graph (recomputed from the articles): its
+    canonical label, the type(s) the articles give it and, if it takes part in any fact,
+    the number of fact mentions (as subject, object, or the body of an office that is the
+    object) and of articles with such a mention. Queries read these instead of counting."""
+    g = ENTITY_GRAPH
+    yield Quad(node, LABEL, _text(label), g)
+    for t in sorted(types, key=lambda t: t.value):
+        yield Quad(node, TYPE, t, g)
+    if counts and counts[0]:
+        yield Quad(node, kzo("mentionCount"), _int(counts[0]), g)
+        yield Quad(node, kzo("articleCount"), _int(counts[1]), g)
 
 
 def _describe_article(add, g: NamedNode, a: Article) -> None:
@@ -308,11 +320,11 @@ _SPO = {_n(RDF, "subject"): "s", _n(RDF, "predicate"): "p", _n(RDF, "object"): "
 _MET = kzo("metWith")
 
 
-def corroboration_quads(support: dict[tuple, list[float]]) -> Iterator[Quad]:
+def corroboration_quads(support: Iterable[tuple[tuple, list[float]]]) -> Iterator[Quad]:
     """Per direct fact (s, p, o) -> the best confidence of each article stating it: a node in
     the corroboration graph with the number of articles and their noisy-or confidence."""
     g = CORROBORATION_GRAPH
-    for (s, p, o), per_article in sorted(support.items(), key=lambda kv: tuple(t.value for t in kv[0])):
+    for (s, p, o), per_article in support:
         node = fact_iri(s, p, o)
         yield Quad(node, TYPE, kzo("Fact"), g)
         yield Quad(node, TYPE, _n(RDF, "Statement"), g)

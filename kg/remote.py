@@ -339,6 +339,15 @@ class RemoteStore(KGStore):
         for graph, quads in graphs:
             self.replace_graph(graph, quads)
 
+    def _write_derived(self, quads) -> None:
+        """Replace each derived graph with one PUT."""
+        from kg.rdf import DERIVED_GRAPHS
+
+        graphs: dict = {g: [] for g in DERIVED_GRAPHS}
+        for q in quads:
+            graphs[q.graph_name].append(q)
+        self.write_graphs(graphs.items())
+
     def remove_article(self, article_id: str) -> bool:
         from kg.rdf import article_iri
 

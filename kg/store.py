@@ -17,6 +17,7 @@ asked for, in :meth:`KGStore.query` and in the rdflib ``Dataset`` of :meth:`KGSt
 """
 from __future__ import annotations
 
+import itertools
 import re
 from collections import Counter
 from functools import lru_cache
@@ -27,9 +28,8 @@ import pyoxigraph as ox
 
 from kg.model import Entity
 from kg.query import QueryError, _refuse_service, _strip_comments_and_strings
-from kg.rdf import (ALT, CORROBORATION_GRAPH, DERIVED_GRAPHS, ENTITY_GRAPH, LABEL, STATUS_GRAPH,
-                    article_iri, corroboration_quads, derived_keys, entity_key, entity_label_quads,
-                    fact_iri)
+from kg.rdf import (ALT, CORROBORATION_GRAPH, DERIVED_GRAPHS, ENTITY_GRAPH, ENTITY_TYPES, LABEL, STATUS_GRAPH,
+                    article_iri, corroboration_quads, derived_keys, entity_key, entity_quads, fact_iri)
 from kg.vocab import KZO_IRI, KZR_IRI, PREFIXES, SCHEMA_IRI
 
 DEFAULT_STORE = "kg-store"
@@ -38,13 +38,38 @@ DEFAULT_STORE = "kg-store"
 _SUPPORT_QUERY = f"""
 PREFIX rdf: <http://www.w3.org/1999/02/22-rdf-syntax-ns#>
 PREFIX kzo: <{KZO_IRI}>
-SELECT ?s ?p ?o ?g (MAX(?conf) AS ?c) WHERE {{
-  GRAPH ?g {{
-    ?a a kzo:Assertion ; rdf:predicate ?p ; kzo:confidence ?conf .
-    {{ ?a rdf:subject ?s ; rdf:object ?o }}
-    UNION {{ ?a rdf:predicate kzo:metWith ; rdf:subject ?o ; rdf:object ?s }}
-  }}
-}} GROUP BY ?s ?p ?o ?g
+SELECT ?s ?p ?o (GROUP_CONCAT(STR(?c)) AS ?cs) WHERE {{
+  {{ SELECT ?s ?p ?o ?g (MAX(?conf) AS ?c) WHERE {{
+      GRAPH ?g {{
+        ?a a kzo:Assertion ; rdf:predicate ?p ; kzo:confidence ?conf .
+        {{ ?a rdf:subject ?s ; rdf:object ?o }}
+        UNION {{ ?a rdf:predicate kzo:metWith ; rdf:subject ?o ; rdf:object ?s }}
+      }}
+    }} GROUP BY ?s ?p ?o ?g }}
+}} GROUP BY ?s ?p ?o
+"""
+
+# Per entity: its spellings in the article graphs (how often each), the entity types the
+# articles give it, and the fact mentions it takes part in (as subject, as object, or as the
+# body of an office that is the object) with the articles they are in. ?e is bound to one
+# entity when the derived graphs are updated for some entities only.
+_SPELLINGS_QUERY = f"""
+SELECT ?e ?l (COUNT(*) AS ?n) WHERE {{ GRAPH ?g {{ ?e {ALT} ?l }} FILTER(?g != {ENTITY_GRAPH}) }}
+GROUP BY ?e ?l
+"""
+_TYPES_QUERY = f"""
+SELECT DISTINCT ?e ?t WHERE {{
+  VALUES ?t {{ {' '.join(str(t) for t in ENTITY_TYPES)} }}
+  GRAPH ?g {{ ?e a ?t }} FILTER(?g != {ENTITY_GRAPH}) }}
+"""
+_MENTIONS_QUERY = f"""
+PREFIX rdf: <http://www.w3.org/1999/02/22-rdf-syntax-ns#>
+PREFIX kzo: <{KZO_IRI}>
+SELECT ?e (COUNT(DISTINCT ?a) AS ?m) (COUNT(DISTINCT ?g) AS ?n) WHERE {{
+  GRAPH ?g {{ {{ ?a rdf:subject ?e }} UNION {{ ?a rdf:object ?e }}
+             UNION {{ ?a rdf:object ?x . ?x kzo:positionIn ?e }} }}
+  FILTER(?g != {CORROBORATION_GRAPH})
+}} GROUP BY ?e
 """
 
 
@@ -58,24 +83,42 @@ _CONFIDENCE = ox.NamedNode(KZO_IRI + "confidence")
 _OUT_OF_DATE = f"<{KZO_IRI}outOfDate>"
 
 
-def _labels(spellings: dict[ox.NamedNode, Counter], known: dict[str, Entity]) -> list[Entity]:
-    """Each entity's canonical label: the gazetteer's name, else its commonest spelling."""
-    entities = []
-    for iri, c in sorted(spellings.items(), key=lambda kv: kv[0].value):
-        key = entity_key(iri.value)
-        if key in known:
-            entities.append(known[key])
-        else:
-            name = max(c.items(), key=lambda kv: (kv[1], len(kv[0]), kv[0]))[0]
-            entities.append(Entity(key=key, name=name, type="Other"))
-    return entities
+class _Entities:
+    """What the entity graph says of each entity, gathered from query rows: the commonest
+    spelling (ties: the longest), types, and fact-mention and article counts."""
+
+    def __init__(self, store: ox.Store, one: ox.NamedNode | None = None):
+        def rows(query: str):
+            if one is None:
+                return store.query(query)
+            return store.query(query, substitutions={ox.Variable("e"): one})
+
+        self.best: dict[ox.NamedNode, tuple[int, int, str]] = {}
+        for row in rows(_SPELLINGS_QUERY):
+            e = one or row["e"]
+            cand = (int(row["n"].value), len(row["l"].value), row["l"].value)
+            if cand > self.best.get(e, (0, 0, "")):
+                self.best[e] = cand
+        self.types: dict[ox.NamedNode, list] = {}
+        for row in rows(_TYPES_QUERY):
+            self.types.setdefault(one or row["e"], []).append(row["t"])
+        self.counts = {one or row["e"]: (int(row["m"].value), int(row["n"].value))
+                       for row in rows(_MENTIONS_QUERY)}
+
+    def quads(self, known: dict[str, Entity]) -> Iterable[ox.Quad]:
+        """The entity graph's quads for these entities; the canonical label is the
+        gazetteer's name where known, else the commonest spelling."""
+        for e, (_, _, spelling) in self.best.items():
+            ent = known.get(entity_key(e.value))
+            yield from entity_quads(e, ent.name if ent else spelling, self.types.get(e, ()),
+                                    self.counts.get(e))
 
 
-def _confidence(term) -> float | None:
+def _confidence(value: str) -> float | None:
     """A confidence literal's value; None for one that is not a number (SHACL reports it)."""
     try:
-        return float(term.value)
-    except (AttributeError, ValueError):
+        return float(value)
+    except ValueError:
         return None
 
 
@@ -203,50 +246,56 @@ class KGStore:
 
     def refresh_derived(self, known: dict[str, Entity]) -> tuple[int, int]:
         """Recompute both derived graphs from all article graphs and clear the flag. Entity
-        labels: the gazetteer's name where known, else the variant seen most often (ties:
-        longest). Corroboration: per direct fact, the number of articles stating it and the
-        noisy-or of each article's best assertion confidence."""
-        spellings: dict[ox.NamedNode, Counter] = {}
-        rows = self.ox.query(
-            f"SELECT ?e ?l WHERE {{ GRAPH ?g {{ ?e {ALT} ?l }} FILTER(?g != {ENTITY_GRAPH}) }}")
-        for row in rows:
-            spellings.setdefault(row["e"], Counter())[row["l"].value] += 1
-        support: dict[tuple, list[float]] = {}
-        for row in self.ox.query(_SUPPORT_QUERY):
-            c = _confidence(row["c"])
-            if c is not None:
-                support.setdefault((row["s"], row["p"], row["o"]), []).append(c)
-        self.write_graphs([(ENTITY_GRAPH, list(entity_label_quads(_labels(spellings, known)))),
-                           (CORROBORATION_GRAPH, list(corroboration_quads(support)))])
+        graph: see :class:`_Entities`. Corroboration: per direct fact, the number of
+        articles stating it and the noisy-or of each article's best assertion confidence.
+        Oxigraph does the grouping; Python holds one row per entity, never one per fact,
+        and the quads are streamed into the bulk loader."""
+        entities = _Entities(self.ox)
+        facts = 0
+
+        def support():
+            nonlocal facts
+            for row in self.ox.query(_SUPPORT_QUERY):
+                per_article = [c for c in map(_confidence, row["cs"].value.split()) if c is not None]
+                if per_article:
+                    facts += 1
+                    yield (row["s"], row["p"], row["o"]), per_article
+
+        self._write_derived(itertools.chain(entities.quads(known), corroboration_quads(support())))
         self._update(f"DROP SILENT GRAPH {STATUS_GRAPH}")
-        return len(spellings), len(support)
+        return len(entities.best), facts
+
+    def _write_derived(self, quads: Iterable[ox.Quad]) -> None:
+        """Replace both derived graphs (flagged out of date while this runs)."""
+        self._update(" ;\n".join(f"DROP SILENT GRAPH {g}" for g in DERIVED_GRAPHS))
+        try:
+            self.ox.bulk_extend(quads)
+        except OSError as exc:
+            msg = " ".join(str(exc).split()) or type(exc).__name__
+            raise StoreError(f"{self.path}: cannot write ({msg})") from exc
 
     def update_derived(self, entities: set, facts: set, known: dict[str, Entity]) -> None:
         """Bring the derived graphs up to date for some entities and facts only (those of the
         article graphs a build wrote or replaced, or a removal dropped), in one transaction
         that also clears the flag. The result equals :meth:`refresh_derived`'s."""
-        spellings: dict[ox.NamedNode, Counter] = {}
+        new: list[ox.Quad] = []
         old: list[ox.Quad] = []
         for e in entities:
-            rows = self.ox.query(f"SELECT ?l (COUNT(*) AS ?n) WHERE {{ GRAPH ?g {{ {e} {ALT} ?l }} "
-                                 f"FILTER(?g != {ENTITY_GRAPH}) }} GROUP BY ?l")
-            counts = Counter({r["l"].value: int(r["n"].value) for r in rows})
-            if counts:
-                spellings[e] = counts
-            old += self.ox.quads_for_pattern(e, LABEL, None, ENTITY_GRAPH)
-        support: dict[tuple, list[float]] = {}
+            new += _Entities(self.ox, e).quads(known)
+            old += self.ox.quads_for_pattern(e, None, None, ENTITY_GRAPH)
+        support = []
         for s, p, o in facts:
             fact = fact_iri(s, p, o)
             best: dict[ox.NamedNode, float] = {}
             for q in self.ox.quads_for_pattern(None, _STATES, fact, None):  # the assertions stating it
                 for c in self.ox.quads_for_pattern(q.subject, _CONFIDENCE, None, q.graph_name):
-                    value = _confidence(c.object)
+                    value = _confidence(c.object.value)
                     if value is not None:
                         best[q.graph_name] = max(best.get(q.graph_name, 0.0), value)
             if best:
-                support[(s, p, o)] = list(best.values())
+                support.append(((s, p, o), list(best.values())))
             old += self.ox.quads_for_pattern(fact, None, None, CORROBORATION_GRAPH)
-        new = [*entity_label_quads(_labels(spellings, known)), *corroboration_quads(support)]
+        new += corroboration_quads(support)
         self._update(" ;\n".join(
             [f"DELETE DATA {{ {_quads_text(old)} }}"] * bool(old)
             + [f"INSERT DATA {{ {_quads_text(new)} }}"] * bool(new)

@@ -85,5 +85,7 @@ class KZO(DefinedNamespace):
     sha256: object
     sourceCount: object
     corroboratedConfidence: object
+    mentionCount: object
+    articleCount: object
     outOfDate: object
     states: object
