@@ -269,10 +269,11 @@ def build(paths: Iterable[str | Path] | None = None, store: KGStore | str | Path
                 if kg.incremental:
                     for g, quads in graphs:
                         if kg.ox.contains_named_graph(g):
-                            changed.add(kg.graph_keys(g))
+                            changed.add(kg.graph_keys(g), -1)
                         changed.add(derived_keys(quads))
                 kg.write_graphs(graphs)
             except StoreError as exc:  # a full disk; a remote store that stayed down through the retries
+                changed.exact = False
                 for r in batch:
                     report.failures.append(f"{_where(r.article)}: not written ({exc})")
                 in_a_row += len(batch)
@@ -304,7 +305,7 @@ def build(paths: Iterable[str | Path] | None = None, store: KGStore | str | Path
             write()
         try:
             if written or force or not fresh:
-                incremental = (fresh and not force and kg.incremental  # ... and cheaper than a full one
+                incremental = (fresh and not force and kg.incremental and changed.exact  # ... and cheaper
                                and (len(written) <= 100 or 2 * len(written) <= kg.article_count()))
                 refresh_derived(kg, changed if incremental else None)
             if validate and written:
@@ -351,14 +352,22 @@ def _stop_writing(results: Iterable[ArticleResult], todo: list[Article], last: A
 
 @dataclass
 class Changes:
-    """What the derived graphs depend on in the article graphs a build or removal changed."""
+    """What the derived graphs depend on in the article graphs a build or removal changed:
+    the entities and facts (see ``derived_keys``) and, per entity, the change in its fact
+    mentions and articles (graphs removed count negative). ``exact`` is False once a write
+    failed part-way, when only a store-wide recompute is sure to be right."""
 
     entities: set = field(default_factory=set)
     facts: set = field(default_factory=set)
+    mentions: dict = field(default_factory=dict)
+    exact: bool = True
 
-    def add(self, keys: tuple[set, set]) -> None:
+    def add(self, keys: tuple[set, set, Counter], sign: int = 1) -> None:
         self.entities |= keys[0]
         self.facts |= keys[1]
+        for e, n in keys[2].items():
+            m, a = self.mentions.get(e, (0, 0))
+            self.mentions[e] = (m + sign * n, a + sign)
 
 
 def refresh_derived(kg: KGStore, changed: Changes | None = None) -> None:
@@ -368,7 +377,7 @@ def refresh_derived(kg: KGStore, changed: Changes | None = None) -> None:
     if changed is None:
         kg.refresh_derived(known)
     else:
-        kg.update_derived(changed.entities, changed.facts, known)
+        kg.update_derived(changed.entities, changed.facts, known, changed.mentions)
 
 
 class RemoveError(Exception):
@@ -393,7 +402,7 @@ def remove(article_ids: Iterable[str], store: KGStore | str | Path = "kg-store")
         changed = Changes()
         for article_id in ids:
             if kg.incremental:
-                changed.add(kg.graph_keys(article_iri(article_id)))
+                changed.add(kg.graph_keys(article_iri(article_id)), -1)
             kg.remove_article(article_id)
         refresh_derived(kg, changed if fresh and kg.incremental else None)
         kg.flush()

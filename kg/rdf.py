@@ -288,25 +288,33 @@ def fact_iri(s: NamedNode, p: NamedNode, o: NamedNode) -> NamedNode:
     return NamedNode(f"{KZR_IRI}fact/{_hash(s.value, p.value, o.value)}")
 
 
-def derived_keys(quads: Iterable[Quad]) -> tuple[set[NamedNode], set[tuple]]:
+def derived_keys(quads: Iterable[Quad]) -> tuple[set[NamedNode], set[tuple], Counter]:
     """What the derived graphs depend on in some article quads: the entities spelled there
-    (their canonical label counts those spellings) and the direct facts asserted there, as
-    (s, p, o); a ``metWith`` assertion supports both directions."""
+    (their canonical label counts those spellings), the direct facts asserted there, as
+    (s, p, o) (a ``metWith`` assertion supports both directions), and per entity the fact
+    mentions there it takes part in: as subject, as object, or as the body of an office
+    that is the object (``kzo:mentionCount`` adds these up over the articles)."""
     entities: set[NamedNode] = set()
     parts: dict[NamedNode, dict[str, NamedNode]] = {}
+    position_in: dict[NamedNode, set[NamedNode]] = {}
     for q in quads:
         p = q.predicate
         if p == ALT:
             entities.add(q.subject)
         elif p in _SPO:
             parts.setdefault(q.subject, {})[_SPO[p]] = q.object
+        elif p == _POSITION_IN:
+            position_in.setdefault(q.subject, set()).add(q.object)
     facts = set()
+    mentions: Counter = Counter()
     for spo in parts.values():
         if len(spo) == 3:
             facts.add((spo["s"], spo["p"], spo["o"]))
             if spo["p"] == _MET:
                 facts.add((spo["o"], spo["p"], spo["s"]))
-    return entities, facts
+        o = spo.get("o")
+        mentions.update({spo.get("s"), o, *position_in.get(o, ())} - {None})
+    return entities, facts, mentions
 
 
 def fact_mentions(quads: Iterable[Quad]) -> Counter:
@@ -318,6 +326,7 @@ def fact_mentions(quads: Iterable[Quad]) -> Counter:
 
 _SPO = {_n(RDF, "subject"): "s", _n(RDF, "predicate"): "p", _n(RDF, "object"): "o"}
 _MET = kzo("metWith")
+_POSITION_IN = kzo("positionIn")
 
 
 def corroboration_quads(support: Iterable[tuple[tuple, list[float]]]) -> Iterator[Quad]:

@@ -81,13 +81,16 @@ _SHA256 = ox.NamedNode(KZO_IRI + "sha256")
 _IDENTIFIER = ox.NamedNode(SCHEMA_IRI + "identifier")
 _CONFIDENCE = ox.NamedNode(KZO_IRI + "confidence")
 _OUT_OF_DATE = f"<{KZO_IRI}outOfDate>"
+_COUNTS = {ox.NamedNode(KZO_IRI + "mentionCount"): 0, ox.NamedNode(KZO_IRI + "articleCount"): 1}
 
 
 class _Entities:
     """What the entity graph says of each entity, gathered from query rows: the commonest
-    spelling (ties: the longest), types, and fact-mention and article counts."""
+    spelling (ties: the longest), types, and fact-mention and article counts. For one
+    entity (``one``), its counts are given: the stored ones plus what changed."""
 
-    def __init__(self, store: ox.Store, one: ox.NamedNode | None = None):
+    def __init__(self, store: ox.Store, one: ox.NamedNode | None = None,
+                 counts: tuple[int, int] = (0, 0)):
         def rows(query: str):
             if one is None:
                 return store.query(query)
@@ -102,8 +105,11 @@ class _Entities:
         self.types: dict[ox.NamedNode, list] = {}
         for row in rows(_TYPES_QUERY):
             self.types.setdefault(one or row["e"], []).append(row["t"])
-        self.counts = {one or row["e"]: (int(row["m"].value), int(row["n"].value))
-                       for row in rows(_MENTIONS_QUERY)}
+        if one is None:
+            self.counts = {row["e"]: (int(row["m"].value), int(row["n"].value))
+                           for row in store.query(_MENTIONS_QUERY)}
+        else:
+            self.counts = {one: counts}
 
     def quads(self, known: dict[str, Entity]) -> Iterable[ox.Quad]:
         """The entity graph's quads for these entities; the canonical label is the
@@ -274,15 +280,24 @@ class KGStore:
             msg = " ".join(str(exc).split()) or type(exc).__name__
             raise StoreError(f"{self.path}: cannot write ({msg})") from exc
 
-    def update_derived(self, entities: set, facts: set, known: dict[str, Entity]) -> None:
+    def update_derived(self, entities: set, facts: set, known: dict[str, Entity],
+                       mentions: dict | None = None) -> None:
         """Bring the derived graphs up to date for some entities and facts only (those of the
         article graphs a build wrote or replaced, or a removal dropped), in one transaction
-        that also clears the flag. The result equals :meth:`refresh_derived`'s."""
+        that also clears the flag. ``mentions`` maps an entity to the change in its fact
+        mentions and articles (the counts add up over articles, so the stored ones plus
+        these are the new ones). The result equals :meth:`refresh_derived`'s."""
+        mentions = mentions or {}
         new: list[ox.Quad] = []
         old: list[ox.Quad] = []
-        for e in entities:
-            new += _Entities(self.ox, e).quads(known)
-            old += self.ox.quads_for_pattern(e, None, None, ENTITY_GRAPH)
+        for e in entities | mentions.keys():
+            stored = [0, 0]
+            for q in self.ox.quads_for_pattern(e, None, None, ENTITY_GRAPH):
+                old.append(q)
+                if q.predicate in _COUNTS:
+                    stored[_COUNTS[q.predicate]] = int(q.object.value)
+            dm, da = mentions.get(e, (0, 0))
+            new += _Entities(self.ox, e, (stored[0] + dm, stored[1] + da)).quads(known)
         support = []
         for s, p, o in facts:
             fact = fact_iri(s, p, o)
