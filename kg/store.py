@@ -272,8 +272,11 @@ class KGStore:
         return len(entities.best), facts
 
     def _write_derived(self, quads: Iterable[ox.Quad]) -> None:
-        """Replace both derived graphs (flagged out of date while this runs)."""
-        self._update(" ;\n".join(f"DROP SILENT GRAPH {g}" for g in DERIVED_GRAPHS))
+        """Replace both derived graphs (flagged out of date while this runs, so the old ones
+        are deleted in chunks: one transaction would hold every deletion in memory)."""
+        for g in DERIVED_GRAPHS:
+            while chunk := list(itertools.islice(self.ox.quads_for_pattern(None, None, None, g), 20_000)):
+                self._update(f"DELETE DATA {{ {_quads_text(chunk)} }}")
         try:
             self.ox.bulk_extend(quads)
         except OSError as exc:
