@@ -6,7 +6,8 @@ as N-Quads under ``--cache`` (keyed by the software/extractor/gazetteer version)
 them are then renamed and bulk-loaded until a store holds the wanted number of quads:
 
 * copy k of article graph ``kzr:article/ID`` becomes ``kzr:article/ID-cK`` (its ``#char=``
-  fragments follow); assertion, visit, claim, position and fact nodes get the same suffix;
+  fragments follow); assertion, visit, claim and position nodes get the same suffix, and
+  each assertion's ``kzo:states`` is recomputed from its renamed subject, predicate and object;
 * entity IRIs (``kzr:person_...``, ``kzr:city_...``, ...) are renamed per copy to one of 40
   variants (a quarter stay the original entity), so the entity universe grows with the store
   while real entities recur across articles; countries and the build / software / gazetteer
@@ -27,12 +28,13 @@ from typing import Iterator
 HERE = Path(__file__).resolve().parent
 DEFAULT_CACHE = Path("/tmp/kzbench/cache")
 
-#: bumped when the way stores are made changes (2: partial copies end at a graph boundary)
-SYNTH_VERSION = 2
+#: bumped when the way stores are made changes (2: partial copies end at a graph boundary;
+#: 3: kzo:states points at the fact of the renamed subject and object, as a build's would)
+SYNTH_VERSION = 3
 RESOURCE = "https://w3id.org/kzru-kg/resource/"
 _IRI = re.compile(r"<https://w3id\.org/kzru-kg/resource/([a-z]+)([/_])([^>#]*)(#[^>]*)?>")
 #: node kinds minted per article (renamed per copy)
-PER_ARTICLE = {"article", "assertion", "visit", "claim", "position", "fact"}
+PER_ARTICLE = {"article", "assertion", "visit", "claim", "position"}
 #: entity kinds renamed to variants (countries stay)
 ENTITY_KINDS = {"person", "city", "region", "organization", "other", "agreement", "event"}
 VARIANTS = 40
@@ -94,7 +96,40 @@ def rename(text: str, copy: int) -> str:
                 return f"<{RESOURCE}{kind}_{rest}-v{v}{frag}>"
         return m.group(0)
 
-    return _IRI.sub(sub, text)
+    return _restate(_IRI.sub(sub, text))
+
+
+_RDF = "http://www.w3.org/1999/02/22-rdf-syntax-ns#"
+_SPO = {f"<{_RDF}subject>": 0, f"<{_RDF}predicate>": 1, f"<{_RDF}object>": 2}
+_STATES = "<https://w3id.org/kzru-kg/ontology#states>"
+_MET = "<https://w3id.org/kzru-kg/ontology#metWith>"
+
+
+def _restate(text: str) -> str:
+    """``kzo:states`` lines rewritten to the fact IRIs of each assertion's (renamed) subject,
+    predicate and object, as ``kg.rdf`` mints them (a metWith assertion states both ways)."""
+    import pyoxigraph as ox
+
+    from kg.rdf import fact_iri
+
+    lines = text.splitlines(keepends=True)
+    spo: dict[str, list] = {}
+    for line in lines:
+        s, p, rest = line.split(" ", 2)
+        if p in _SPO:
+            spo.setdefault(s, [None, None, None])[_SPO[p]] = rest.rsplit(" ", 2)[0]
+    out, done = [], set()
+    for line in lines:
+        s, p, rest = line.split(" ", 2)
+        if p != _STATES:
+            out.append(line)
+        elif s not in done:
+            done.add(s)
+            graph = rest.rsplit(" ", 2)[-2]
+            a, pred, b = (ox.NamedNode(t[1:-1]) for t in spo[s])
+            for x, y in ((a, b), (b, a)) if spo[s][1] == _MET else ((a, b),):
+                out.append(f"{s} {_STATES} {fact_iri(x, pred, y)} {graph} .\n")
+    return "".join(out)
 
 
 def graph_runs(text: str) -> list[str]:
