@@ -121,3 +121,46 @@ def test_pipeline_incremental_builds_give_the_store_of_one_build(seed_store, tmp
     once = KGStore(tmp_path / "once")
     build([*(src / f.name for f in files[2:]), changed], once, validate=False)
     assert set(store.ox) == set(once.ox)
+
+
+def test_pipeline_write_failing_part_way_leaves_derived_graphs_right(tmp_path, monkeypatch):
+    """A batch the store fails after dropping the graph it replaces: the build reports that
+    article, and the derived graphs (entity labels and counts, corroboration) equal a
+    store-wide recompute of what was written (the per-article counts cannot be trusted, so
+    the build does not update them incrementally)."""
+    import shutil
+
+    from kg.pipeline import refresh_derived
+    from kg.rdf import DERIVED_GRAPHS
+    from kg.store import StoreError
+
+    files = sorted(SEEDS.glob("*.txt"))
+    src = tmp_path / "src"
+    src.mkdir()
+    for f in files[:3]:
+        shutil.copy(f, src)
+    store = KGStore(tmp_path / "s")
+    build([src], store, validate=False)
+    changed = src / files[0].name
+    changed.write_text(changed.read_text(encoding="utf-8") + "\nVladimir Putin visited Astana "
+                       "on 3 March 2024.\n", encoding="utf-8")
+    for f in files[3:]:
+        shutil.copy(f, src)
+    real, calls = store.write_graphs, []
+
+    def fail_first(graphs):
+        calls.append(graphs)
+        if len(calls) == 1:  # part-way: the old graph is gone, the new one never comes
+            for g, _ in graphs:
+                store._update(f"DROP SILENT GRAPH {g}")
+            raise StoreError(f"{store.path}: cannot write (no space left on device)")
+        real(graphs)
+
+    monkeypatch.setattr(store, "write_graphs", fail_first)
+    monkeypatch.setattr(store, "write_batch_quads", 1)  # one article a batch
+    report = build([src], store, validate=False)
+    assert report.articles == 2 and len(report.failures) == 1 and "no space left" in report.failures[0]
+    assert store.derived_up_to_date()
+    derived = {q for g in DERIVED_GRAPHS for q in store.graph_quads(g)}
+    refresh_derived(store)
+    assert derived == {q for g in DERIVED_GRAPHS for q in store.graph_quads(g)}
