@@ -41,7 +41,7 @@ PREFIX kzo: <{KZO_IRI}>
 SELECT ?s ?p ?o (GROUP_CONCAT(STR(?c)) AS ?cs) WHERE {{
   {{ SELECT ?s ?p ?o ?g (MAX(?conf) AS ?c) WHERE {{
       GRAPH ?g {{
-        ?a a kzo:Assertion ; rdf:predicate ?p ; kzo:confidence ?conf .
+        ?a a kzo:Assertion ; rdf:predicate ?p ; kzo:confidence ?conf . FILTER(isNumeric(?conf))
         {{ ?a rdf:subject ?s ; rdf:object ?o }}
         UNION {{ ?a rdf:predicate kzo:metWith ; rdf:subject ?o ; rdf:object ?s }}
       }}
@@ -120,10 +120,23 @@ class _Entities:
                                     self.counts.get(e))
 
 
-def _confidence(value: str) -> float | None:
-    """A confidence literal's value; None for one that is not a number (SHACL reports it)."""
+_NUMERIC = {ox.NamedNode(f"http://www.w3.org/2001/XMLSchema#{t}") for t in (
+    "decimal", "double", "float", "integer", "nonPositiveInteger", "negativeInteger", "long", "int",
+    "short", "byte", "nonNegativeInteger", "unsignedLong", "unsignedInt", "unsignedShort",
+    "unsignedByte", "positiveInteger")}
+
+
+def _confidence(term) -> float | None:
+    """A confidence's value; None for one that is not a number literal (SHACL reports it),
+    as SPARQL's isNumeric decides."""
+    if not isinstance(term, ox.Literal) or term.datatype not in _NUMERIC:
+        return None
+    return _number(term.value)
+
+
+def _number(text: str) -> float | None:
     try:
-        return float(value)
+        return float(text)
     except ValueError:
         return None
 
@@ -262,7 +275,7 @@ class KGStore:
         def support():
             nonlocal facts
             for row in self.ox.query(_SUPPORT_QUERY):
-                per_article = [c for c in map(_confidence, row["cs"].value.split()) if c is not None]
+                per_article = [c for c in map(_number, row["cs"].value.split()) if c is not None]
                 if per_article:
                     facts += 1
                     yield (row["s"], row["p"], row["o"]), per_article
@@ -307,7 +320,7 @@ class KGStore:
             best: dict[ox.NamedNode, float] = {}
             for q in self.ox.quads_for_pattern(None, _STATES, fact, None):  # the assertions stating it
                 for c in self.ox.quads_for_pattern(q.subject, _CONFIDENCE, None, q.graph_name):
-                    value = _confidence(c.object.value)
+                    value = _confidence(c.object)
                     if value is not None:
                         best[q.graph_name] = max(best.get(q.graph_name, 0.0), value)
             if best:

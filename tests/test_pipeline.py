@@ -164,3 +164,29 @@ def test_pipeline_write_failing_part_way_leaves_derived_graphs_right(tmp_path, m
     derived = {q for g in DERIVED_GRAPHS for q in store.graph_quads(g)}
     refresh_derived(store)
     assert derived == {q for g in DERIVED_GRAPHS for q in store.graph_quads(g)}
+
+
+def test_pipeline_odd_confidences_count_alike_incrementally_and_store_wide(tmp_path, monkeypatch):
+    """Confidences that are not number literals (a string "0.9", one holding two numbers, a
+    word) are skipped the same way by the incremental update and the store-wide recompute."""
+    import kg.pipeline as pipeline
+    from kg.pipeline import refresh_derived
+    from kg.rdf import DERIVED_GRAPHS
+
+    real = pipeline.article_quads
+    odd = iter(["0.9", "0.5 0.7", "high"])
+
+    def with_odd_confidences(*args):
+        quads = real(*args)
+        conf = [q for q in quads if q.predicate.value.endswith("#confidence")]
+        extra = [ox.Quad(q.subject, q.predicate, ox.Literal(v), q.graph_name) for q, v in zip(conf, odd)]
+        return quads + extra
+
+    files = sorted(SEEDS.glob("*.txt"))
+    store = KGStore(tmp_path / "s")
+    build(files[:2], store, validate=False)
+    monkeypatch.setattr(pipeline, "article_quads", with_odd_confidences)
+    build(files[2:4], store, validate=False)  # incremental: two articles into two
+    derived = {q for g in DERIVED_GRAPHS for q in store.graph_quads(g)}
+    refresh_derived(store)
+    assert derived == {q for g in DERIVED_GRAPHS for q in store.graph_quads(g)}
