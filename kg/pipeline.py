@@ -255,7 +255,8 @@ def build(paths: Iterable[str | Path] | None = None, store: KGStore | str | Path
             if report.failures:
                 return _finish(report, kg, t0)
         fresh = kg.derived_up_to_date()  # before this build flags them
-        changed = Changes()
+        changed = Changes(exact=fresh and not force and kg.incremental)
+        stored = kg.article_count() if changed.exact else 0
         written: list = []
         in_a_row = 0  # articles the store could not take, in a row
         batch: list[ArticleResult] = []
@@ -266,14 +267,16 @@ def build(paths: Iterable[str | Path] | None = None, store: KGStore | str | Path
             graphs = [(article_iri(r.article.id), r.quads) for r in batch]
             try:
                 kg.mark_derived_out_of_date()  # flagged, never silently stale, should the build stop
-                if kg.incremental:
+                if changed.exact and len(written) > max(100, stored):
+                    changed.drop()  # more written than the store held: a store-wide recompute
+                if changed.exact:
                     for g, quads in graphs:
                         if kg.ox.contains_named_graph(g):
                             changed.add(kg.graph_keys(g), -1)
                         changed.add(derived_keys(quads))
                 kg.write_graphs(graphs)
             except StoreError as exc:  # a full disk; a remote store that stayed down through the retries
-                changed.exact = False
+                changed.drop()
                 for r in batch:
                     report.failures.append(f"{_where(r.article)}: not written ({exc})")
                 in_a_row += len(batch)
@@ -305,8 +308,8 @@ def build(paths: Iterable[str | Path] | None = None, store: KGStore | str | Path
             write()
         try:
             if written or force or not fresh:
-                incremental = (fresh and not force and kg.incremental and changed.exact  # ... and cheaper
-                               and (len(written) <= 100 or 2 * len(written) <= kg.article_count()))
+                incremental = changed.exact and (  # ... and cheaper than a store-wide recompute
+                    len(written) <= 100 or 2 * len(written) <= kg.article_count())
                 refresh_derived(kg, changed if incremental else None)
             if validate and written:
                 from kg.validate import validate_written
@@ -354,13 +357,19 @@ def _stop_writing(results: Iterable[ArticleResult], todo: list[Article], last: A
 class Changes:
     """What the derived graphs depend on in the article graphs a build or removal changed:
     the entities and facts (see ``derived_keys``) and, per entity, the change in its fact
-    mentions and articles (graphs removed count negative). ``exact`` is False once a write
-    failed part-way, when only a store-wide recompute is sure to be right."""
+    mentions and articles (graphs removed count negative). ``exact`` is False when the
+    derived graphs will be recomputed store-wide: they were not up to date, the build forces
+    it or writes more articles than the store held (nothing is collected then, so memory
+    stays flat), or a write failed part-way (the counts cannot be trusted)."""
 
     entities: set = field(default_factory=set)
     facts: set = field(default_factory=set)
     mentions: dict = field(default_factory=dict)
     exact: bool = True
+
+    def drop(self) -> None:
+        """Stop collecting: the derived graphs will be recomputed store-wide."""
+        self.entities, self.facts, self.mentions, self.exact = set(), set(), {}, False
 
     def add(self, keys: tuple[set, set, Counter], sign: int = 1) -> None:
         self.entities |= keys[0]
@@ -399,12 +408,12 @@ def remove(article_ids: Iterable[str], store: KGStore | str | Path = "kg-store")
             raise RemoveError(f"{kg.path}: no article {', '.join(missing)} in the store")
         fresh = kg.derived_up_to_date()
         kg.mark_derived_out_of_date()  # flagged, never silently stale, should the removal stop
-        changed = Changes()
+        changed = Changes(exact=fresh and kg.incremental)
         for article_id in ids:
-            if kg.incremental:
+            if changed.exact:
                 changed.add(kg.graph_keys(article_iri(article_id)), -1)
             kg.remove_article(article_id)
-        refresh_derived(kg, changed if fresh and kg.incremental else None)
+        refresh_derived(kg, changed if changed.exact else None)
         kg.flush()
         return ids
     finally:
