@@ -290,8 +290,10 @@ class KGStore:
         for g in DERIVED_GRAPHS:
             while chunk := list(itertools.islice(self.ox.quads_for_pattern(None, None, None, g), 20_000)):
                 self._update(f"DELETE DATA {{ {_quads_text(chunk)} }}")
-        try:
-            self.ox.bulk_extend(quads)
+        quads = iter(quads)
+        try:  # in batches: the bulk loader holds a whole call's quads in memory
+            while batch := list(itertools.islice(quads, self.write_batch_quads)):
+                self.ox.bulk_extend(batch)
         except OSError as exc:
             msg = " ".join(str(exc).split()) or type(exc).__name__
             raise StoreError(f"{self.path}: cannot write ({msg})") from exc
