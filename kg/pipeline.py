@@ -15,7 +15,8 @@ from kg.extract import extract_facts
 from kg.gazetteer import GAZETTEER_PATH, load_gazetteer
 from kg.model import Article, Fact
 from kg.nlp import load_pipeline, parse
-from kg.rdf import ALT, BuildInfo, article_iri, article_quads, derived_keys, fact_mentions, safe_id
+from kg.rdf import (ALT, BuildInfo, article_iri, article_quads, confidence_key, derived_keys, fact_mentions,
+                    safe_id)
 from kg.store import KGStore, StoreError
 
 DEFAULT_CORPUS = Path(__file__).resolve().parent.parent / "seeds"
@@ -256,7 +257,6 @@ def build(paths: Iterable[str | Path] | None = None, store: KGStore | str | Path
                 return _finish(report, kg, t0)
         fresh = kg.derived_up_to_date()  # before this build flags them
         changed = Changes(exact=fresh and not force and kg.incremental)
-        stored = kg.article_count() if changed.exact else 0
         written: list = []
         in_a_row = 0  # articles the store could not take, in a row
         batch: list[ArticleResult] = []
@@ -267,8 +267,8 @@ def build(paths: Iterable[str | Path] | None = None, store: KGStore | str | Path
             graphs = [(article_iri(r.article.id), r.quads) for r in batch]
             try:
                 kg.mark_derived_out_of_date()  # flagged, never silently stale, should the build stop
-                if changed.exact and len(written) > max(100, stored):
-                    changed.drop()  # more written than the store held: a store-wide recompute
+                if changed.exact and len(written) > 100 and 2 * len(written) > kg.article_count():
+                    changed.drop()  # a store-wide recompute is certain (see below): stop collecting
                 if changed.exact:
                     for g, quads in graphs:
                         if kg.ox.contains_named_graph(g):
@@ -308,7 +308,10 @@ def build(paths: Iterable[str | Path] | None = None, store: KGStore | str | Path
             write()
         try:
             if written or force or not fresh:
-                incremental = changed.exact and (  # ... and cheaper than a store-wide recompute
+                # incremental unless more than half the store was written, when a store-wide
+                # recompute is cheaper (and stays so: each later article adds one to `written`
+                # and at most one to the count, which is why write() may stop collecting early)
+                incremental = changed.exact and (
                     len(written) <= 100 or 2 * len(written) <= kg.article_count())
                 refresh_derived(kg, changed if incremental else None)
             if validate and written:
@@ -356,24 +359,28 @@ def _stop_writing(results: Iterable[ArticleResult], todo: list[Article], last: A
 @dataclass
 class Changes:
     """What the derived graphs depend on in the article graphs a build or removal changed:
-    the entities and facts (see ``derived_keys``) and, per entity, the change in its fact
-    mentions and articles (graphs removed count negative). ``exact`` is False when the
+    the entities, per fact the change in its sources by confidence, and per entity the change
+    in its fact mentions and articles (see ``derived_keys``; graphs removed count negative). ``exact`` is False when the
     derived graphs will be recomputed store-wide: they were not up to date, the build forces
-    it or writes more articles than the store held (nothing is collected then, so memory
-    stays flat), or a write failed part-way (the counts cannot be trusted)."""
+    it or has written more than half the store (nothing is collected then, so memory stays
+    flat), or a write failed part-way (the counts cannot be trusted)."""
 
     entities: set = field(default_factory=set)
-    facts: set = field(default_factory=set)
+    support: dict = field(default_factory=dict)
     mentions: dict = field(default_factory=dict)
     exact: bool = True
 
     def drop(self) -> None:
         """Stop collecting: the derived graphs will be recomputed store-wide."""
-        self.entities, self.facts, self.mentions, self.exact = set(), set(), {}, False
+        self.entities, self.support, self.mentions, self.exact = set(), {}, {}, False
 
-    def add(self, keys: tuple[set, set, Counter], sign: int = 1) -> None:
+    def add(self, keys: tuple[set, dict, Counter], sign: int = 1) -> None:
+        """Count in (sign 1) or out (sign -1) what one article graph contributes."""
         self.entities |= keys[0]
-        self.facts |= keys[1]
+        for fact, best in keys[1].items():
+            delta = self.support.setdefault(fact, Counter())
+            if best is not None:
+                delta[confidence_key(best)] += sign
         for e, n in keys[2].items():
             m, a = self.mentions.get(e, (0, 0))
             self.mentions[e] = (m + sign * n, a + sign)
@@ -386,7 +393,7 @@ def refresh_derived(kg: KGStore, changed: Changes | None = None) -> None:
     if changed is None:
         kg.refresh_derived(known)
     else:
-        kg.update_derived(changed.entities, changed.facts, known, changed.mentions)
+        kg.update_derived(changed.entities, changed.support, known, changed.mentions)
 
 
 class RemoveError(Exception):

@@ -288,14 +288,17 @@ def fact_iri(s: NamedNode, p: NamedNode, o: NamedNode) -> NamedNode:
     return NamedNode(f"{KZR_IRI}fact/{_hash(s.value, p.value, o.value)}")
 
 
-def derived_keys(quads: Iterable[Quad]) -> tuple[set[NamedNode], set[tuple], Counter]:
+def derived_keys(quads: Iterable[Quad]) -> tuple[set[NamedNode], dict[tuple, float | None], Counter]:
     """What the derived graphs depend on in some article quads: the entities spelled there
-    (their canonical label counts those spellings), the direct facts asserted there, as
-    (s, p, o) (a ``metWith`` assertion supports both directions), and per entity the fact
-    mentions there it takes part in: as subject, as object, or as the body of an office
-    that is the object (``kzo:mentionCount`` adds these up over the articles)."""
+    (their canonical label counts those spellings); the direct facts asserted there, as
+    (s, p, o) (a ``metWith`` assertion supports both directions), each with the best
+    confidence an assertion of it gives (None if none is a number literal); and per entity
+    the fact mentions there it takes part in: as subject, as object, or as the body of an
+    office that is the object (``kzo:mentionCount`` adds these up over the articles)."""
     entities: set[NamedNode] = set()
     parts: dict[NamedNode, dict[str, NamedNode]] = {}
+    confidence: dict[NamedNode, list[float]] = {}
+    assertions: set[NamedNode] = set()
     position_in: dict[NamedNode, set[NamedNode]] = {}
     for q in quads:
         p = q.predicate
@@ -305,13 +308,27 @@ def derived_keys(quads: Iterable[Quad]) -> tuple[set[NamedNode], set[tuple], Cou
             parts.setdefault(q.subject, {})[_SPO[p]] = q.object
         elif p == _POSITION_IN:
             position_in.setdefault(q.subject, set()).add(q.object)
-    facts = set()
+        elif p == _CONFIDENCE:
+            if isinstance(q.object, Literal) and q.object.datatype in _NUMERIC:
+                try:
+                    confidence.setdefault(q.subject, []).append(float(q.object.value))
+                except ValueError:  # an ill-formed number: not counted (SHACL reports it)
+                    pass
+        elif p == TYPE and q.object == _ASSERTION:
+            assertions.add(q.subject)
+    facts: dict[tuple, float | None] = {}
     mentions: Counter = Counter()
-    for spo in parts.values():
+
+    def support(fact: tuple, a: NamedNode) -> None:
+        best = max(confidence.get(a, ()), default=None) if a in assertions else None
+        if fact not in facts or (best is not None and (facts[fact] is None or best > facts[fact])):
+            facts[fact] = best
+
+    for a, spo in parts.items():
         if len(spo) == 3:
-            facts.add((spo["s"], spo["p"], spo["o"]))
+            support((spo["s"], spo["p"], spo["o"]), a)
             if spo["p"] == _MET:
-                facts.add((spo["o"], spo["p"], spo["s"]))
+                support((spo["o"], spo["p"], spo["s"]), a)
         o = spo.get("o")
         mentions.update({spo.get("s"), o, *position_in.get(o, ())} - {None})
     return entities, facts, mentions
@@ -327,18 +344,54 @@ def fact_mentions(quads: Iterable[Quad]) -> Counter:
 _SPO = {_n(RDF, "subject"): "s", _n(RDF, "predicate"): "p", _n(RDF, "object"): "o"}
 _MET = kzo("metWith")
 _POSITION_IN = kzo("positionIn")
+_CONFIDENCE = kzo("confidence")
+_ASSERTION = kzo("Assertion")
+#: the datatypes SPARQL's isNumeric accepts: only these confidences count
+_NUMERIC = {_n(XSD, t) for t in (
+    "decimal", "double", "float", "integer", "nonPositiveInteger", "negativeInteger", "long", "int",
+    "short", "byte", "nonNegativeInteger", "unsignedLong", "unsignedInt", "unsignedShort",
+    "unsignedByte", "positiveInteger")}
 
 
-def corroboration_quads(support: Iterable[tuple[tuple, list[float]]]) -> Iterator[Quad]:
-    """Per direct fact (s, p, o) -> the best confidence of each article stating it: a node in
-    the corroboration graph with the number of articles and their noisy-or confidence."""
+def confidence_key(c: float) -> str:
+    """A confidence as a source profile counts it (clamped to [0, 1])."""
+    return repr(min(max(float(c), 0.0), 1.0))
+
+
+def support_profile(confidences: Iterable[float]) -> Counter:
+    """Sources by confidence: how many articles gave a fact each (best) confidence. A fact's
+    corroboration is computed from this alone, so it can be kept up to date by adding and
+    subtracting one article's sources, and equals a recompute exactly."""
+    return Counter(map(confidence_key, confidences))
+
+
+def profile_text(profile: Counter) -> str:
+    """A profile as stored: "confidence:articles" pairs, by confidence ("0.7:2 0.85:959")."""
+    return " ".join(f"{c}:{n}" for c, n in sorted(profile.items(), key=lambda kv: float(kv[0])) if n)
+
+
+def parse_profile(text: str) -> Counter:
+    return Counter({c: int(n) for c, n in (pair.rsplit(":", 1) for pair in text.split())})
+
+
+def corroboration_quads(support: Iterable[tuple[tuple, Counter]]) -> Iterator[Quad]:
+    """Per direct fact (s, p, o) -> its sources by confidence (each article's best): a node in
+    the corroboration graph with the number of articles, their noisy-or confidence and the
+    profile it is computed from."""
     g = CORROBORATION_GRAPH
-    for (s, p, o), per_article in support:
+    for (s, p, o), profile in support:
+        text = profile_text(profile)
+        if not text:
+            continue
         node = fact_iri(s, p, o)
         yield Quad(node, TYPE, kzo("Fact"), g)
         yield Quad(node, TYPE, _n(RDF, "Statement"), g)
         yield Quad(node, _n(RDF, "subject"), s, g)
         yield Quad(node, _n(RDF, "predicate"), p, g)
         yield Quad(node, _n(RDF, "object"), o, g)
-        yield Quad(node, kzo("sourceCount"), _int(len(per_article)), g)
-        yield Quad(node, kzo("corroboratedConfidence"), _dec(noisy_or(per_article)), g)
+        yield Quad(node, kzo("sourceCount"), _int(sum(profile.values())), g)
+        miss = 1.0
+        for c, n in sorted(profile.items(), key=lambda kv: float(kv[0])):
+            miss *= (1.0 - float(c)) ** n
+        yield Quad(node, kzo("corroboratedConfidence"), _dec(1.0 - miss), g)
+        yield Quad(node, kzo("sourceProfile"), _text(text), g)

@@ -29,7 +29,8 @@ import pyoxigraph as ox
 from kg.model import Entity
 from kg.query import QueryError, _refuse_service, _strip_comments_and_strings
 from kg.rdf import (ALT, CORROBORATION_GRAPH, DERIVED_GRAPHS, ENTITY_GRAPH, ENTITY_TYPES, LABEL, STATUS_GRAPH,
-                    article_iri, corroboration_quads, derived_keys, entity_key, entity_quads, fact_iri)
+                    article_iri, corroboration_quads, derived_keys, entity_key, entity_quads, fact_iri,
+                    parse_profile, support_profile)
 from kg.vocab import KZO_IRI, KZR_IRI, PREFIXES, SCHEMA_IRI
 
 DEFAULT_STORE = "kg-store"
@@ -76,12 +77,11 @@ SELECT ?e (COUNT(DISTINCT ?a) AS ?m) (COUNT(DISTINCT ?g) AS ?n) WHERE {{
 _TYPE = ox.NamedNode("http://www.w3.org/1999/02/22-rdf-syntax-ns#type")
 _NEWS_ARTICLE = ox.NamedNode(SCHEMA_IRI + "NewsArticle")
 _RDF_PREDICATE = ox.NamedNode("http://www.w3.org/1999/02/22-rdf-syntax-ns#predicate")
-_STATES = ox.NamedNode(KZO_IRI + "states")
 _SHA256 = ox.NamedNode(KZO_IRI + "sha256")
 _IDENTIFIER = ox.NamedNode(SCHEMA_IRI + "identifier")
-_CONFIDENCE = ox.NamedNode(KZO_IRI + "confidence")
 _OUT_OF_DATE = f"<{KZO_IRI}outOfDate>"
 _COUNTS = {ox.NamedNode(KZO_IRI + "mentionCount"): 0, ox.NamedNode(KZO_IRI + "articleCount"): 1}
+_PROFILE = ox.NamedNode(KZO_IRI + "sourceProfile")
 
 
 class _Entities:
@@ -120,21 +120,9 @@ class _Entities:
                                     self.counts.get(e))
 
 
-_NUMERIC = {ox.NamedNode(f"http://www.w3.org/2001/XMLSchema#{t}") for t in (
-    "decimal", "double", "float", "integer", "nonPositiveInteger", "negativeInteger", "long", "int",
-    "short", "byte", "nonNegativeInteger", "unsignedLong", "unsignedInt", "unsignedShort",
-    "unsignedByte", "positiveInteger")}
-
-
-def _confidence(term) -> float | None:
-    """A confidence's value; None for one that is not a number literal (SHACL reports it),
-    as SPARQL's isNumeric decides."""
-    if not isinstance(term, ox.Literal) or term.datatype not in _NUMERIC:
-        return None
-    return _number(term.value)
-
-
 def _number(text: str) -> float | None:
+    """A confidence as the support queries give it (only number literals are counted, as
+    SPARQL's isNumeric decides; SHACL reports the others)."""
     try:
         return float(text)
     except ValueError:
@@ -259,7 +247,7 @@ class KGStore:
         body = " .\n".join(f"{g} {_OUT_OF_DATE} true" for g in DERIVED_GRAPHS)
         self._update(f"INSERT DATA {{ GRAPH {STATUS_GRAPH} {{ {body} }} }}")
 
-    def graph_keys(self, graph: ox.NamedNode) -> tuple[set, set]:
+    def graph_keys(self, graph: ox.NamedNode) -> tuple:
         """The entities and direct facts a stored article graph bears on (see derived_keys)."""
         return derived_keys(self.ox.quads_for_pattern(None, None, None, graph))
 
@@ -278,7 +266,7 @@ class KGStore:
                 per_article = [c for c in map(_number, row["cs"].value.split()) if c is not None]
                 if per_article:
                     facts += 1
-                    yield (row["s"], row["p"], row["o"]), per_article
+                    yield (row["s"], row["p"], row["o"]), support_profile(per_article)
 
         self._write_derived(itertools.chain(entities.quads(known), corroboration_quads(support())))
         self._update(f"DROP SILENT GRAPH {STATUS_GRAPH}")
@@ -298,13 +286,14 @@ class KGStore:
             msg = " ".join(str(exc).split()) or type(exc).__name__
             raise StoreError(f"{self.path}: cannot write ({msg})") from exc
 
-    def update_derived(self, entities: set, facts: set, known: dict[str, Entity],
+    def update_derived(self, entities: set, support: dict, known: dict[str, Entity],
                        mentions: dict | None = None) -> None:
         """Bring the derived graphs up to date for some entities and facts only (those of the
         article graphs a build wrote or replaced, or a removal dropped), in one transaction
-        that also clears the flag. ``mentions`` maps an entity to the change in its fact
-        mentions and articles (the counts add up over articles, so the stored ones plus
-        these are the new ones). The result equals :meth:`refresh_derived`'s."""
+        that also clears the flag. Counts add up over articles, so the stored ones plus what
+        changed are the new ones: ``support`` maps a fact (s, p, o) to the change in its
+        sources by confidence (``kzo:sourceProfile``), ``mentions`` an entity to the change
+        in its fact mentions and articles. The result equals :meth:`refresh_derived`'s."""
         mentions = mentions or {}
         new: list[ox.Quad] = []
         old: list[ox.Quad] = []
@@ -316,19 +305,16 @@ class KGStore:
                     stored[_COUNTS[q.predicate]] = int(q.object.value)
             dm, da = mentions.get(e, (0, 0))
             new += _Entities(self.ox, e, (stored[0] + dm, stored[1] + da)).quads(known)
-        support = []
-        for s, p, o in facts:
-            fact = fact_iri(s, p, o)
-            best: dict[ox.NamedNode, float] = {}
-            for q in self.ox.quads_for_pattern(None, _STATES, fact, None):  # the assertions stating it
-                for c in self.ox.quads_for_pattern(q.subject, _CONFIDENCE, None, q.graph_name):
-                    value = _confidence(c.object)
-                    if value is not None:
-                        best[q.graph_name] = max(best.get(q.graph_name, 0.0), value)
-            if best:
-                support.append(((s, p, o), list(best.values())))
-            old += self.ox.quads_for_pattern(fact, None, None, CORROBORATION_GRAPH)
-        new += corroboration_quads(support)
+        profiles = []
+        for (s, p, o), delta in support.items():
+            profile = Counter()
+            for q in self.ox.quads_for_pattern(fact_iri(s, p, o), None, None, CORROBORATION_GRAPH):
+                old.append(q)
+                if q.predicate == _PROFILE:
+                    profile = parse_profile(q.object.value)
+            profile.update(delta)
+            profiles.append(((s, p, o), +profile))
+        new += corroboration_quads(profiles)
         self._update(" ;\n".join(
             [f"DELETE DATA {{ {_quads_text(old)} }}"] * bool(old)
             + [f"INSERT DATA {{ {_quads_text(new)} }}"] * bool(new)

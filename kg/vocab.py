@@ -85,6 +85,7 @@ class KZO(DefinedNamespace):
     sha256: object
     sourceCount: object
     corroboratedConfidence: object
+    sourceProfile: object
     mentionCount: object
     articleCount: object
     outOfDate: object

@@ -72,7 +72,7 @@ BASE = PREFIXES + """
     kzo:evidenceText "Tokayev arrived in Moscow." ; kzo:charStart 10 ; kzo:charEnd 36 ;
     kzo:extractor "visits" ; kzo:extractorVersion "kzru-kg 0.1.0" ; kzo:confidence 0.9 ;
     kzo:channel "video" .
-<fact/f1> a kzo:Fact ; kzo:sourceCount 2 ; kzo:corroboratedConfidence 0.95 .
+<fact/f1> a kzo:Fact ; kzo:sourceCount 2 ; kzo:corroboratedConfidence 0.95 ; kzo:sourceProfile "0.5:1 0.9:1" .
 """
 
 S1 = f"<{KZR}assertion/s1>"
@@ -271,6 +271,8 @@ CASES = {
     "fact with sourceCount 0": ([set_value(F1, "kzo:sourceCount", "0")], "kzo:sourceCount"),
     "fact sourceCount a decimal": ([set_value(F1, "kzo:sourceCount", "2.0")], "kzo:sourceCount"),
     "corroborated confidence 2": ([set_value(F1, "kzo:corroboratedConfidence", "2.0")], "corroboratedConfidence"),
+    "source profile not pairs": ([set_value(F1, "kzo:sourceProfile", '"0.9 1"')], "kzo:sourceProfile"),
+    "source profile missing": ([drop(F1, "kzo:sourceProfile")], "kzo:sourceProfile"),
     # blank nodes as focus nodes
     "a blank node visit": (["INSERT DATA { [] a kzo:Visit ; kzo:modality \"maybe\" }"], "kzo:place"),
     "a blank node entity": (["INSERT DATA { [] a kzo:Person ; rdfs:label \"x\" ; skos:altLabel \"x\" }"],
