@@ -360,10 +360,11 @@ def _stop_writing(results: Iterable[ArticleResult], todo: list[Article], last: A
 class Changes:
     """What the derived graphs depend on in the article graphs a build or removal changed:
     the entities, per fact the change in its sources by confidence, and per entity the change
-    in its fact mentions and articles (see ``derived_keys``; graphs removed count negative). ``exact`` is False when the
-    derived graphs will be recomputed store-wide: they were not up to date, the build forces
-    it or has written more than half the store (nothing is collected then, so memory stays
-    flat), or a write failed part-way (the counts cannot be trusted)."""
+    in its fact mentions and articles (see ``derived_keys``; graphs removed count negative).
+    ``exact`` is False when the derived graphs will be recomputed store-wide: they were not
+    up to date, the build forces it or has written more than half the store (nothing is
+    collected then, so memory stays flat), or a write failed part-way (the counts cannot be
+    trusted)."""
 
     entities: set = field(default_factory=set)
     support: dict = field(default_factory=dict)

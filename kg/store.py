@@ -31,7 +31,7 @@ from kg.query import QueryError, _refuse_service, _strip_comments_and_strings
 from kg.rdf import (ALT, CORROBORATION_GRAPH, DERIVED_GRAPHS, ENTITY_GRAPH, ENTITY_TYPES, LABEL, STATUS_GRAPH,
                     article_iri, corroboration_quads, derived_keys, entity_key, entity_quads, fact_iri,
                     parse_profile, support_profile)
-from kg.vocab import KZO_IRI, KZR_IRI, PREFIXES, SCHEMA_IRI
+from kg.vocab import KZO_IRI, PREFIXES, SCHEMA_IRI
 
 DEFAULT_STORE = "kg-store"
 
