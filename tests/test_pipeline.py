@@ -16,6 +16,28 @@ def _facts(store, predicate):
     return [f for f in iter_facts(store) if f["predicate"] == predicate]
 
 
+def _seed_source(tmp_path, n):
+    """A source folder holding the first n seed files, and the list of all seed files."""
+    import shutil
+
+    files = sorted(SEEDS.glob("*.txt"))
+    src = tmp_path / "src"
+    src.mkdir()
+    for f in files[:n]:
+        shutil.copy(f, src)
+    return src, files
+
+
+def _assert_derived_as_recomputed(store):
+    """The derived graphs equal what a store-wide recompute makes of the article graphs."""
+    from kg.pipeline import refresh_derived
+    from kg.rdf import DERIVED_GRAPHS
+
+    derived = {q for g in DERIVED_GRAPHS for q in store.graph_quads(g)}
+    refresh_derived(store)
+    assert derived == {q for g in DERIVED_GRAPHS for q in store.graph_quads(g)}
+
+
 def test_pipeline_tokayev_visited_moscow_with_evidence(seed_store):
     visits = [f for f in _facts(seed_store, "visited")
               if f["subject"] == "Kassym-Jomart Tokayev" and f["object"] == "Moscow"]
@@ -98,11 +120,7 @@ def test_pipeline_incremental_builds_give_the_store_of_one_build(seed_store, tmp
     from kg.pipeline import remove
     from kg.rdf import STATUS_GRAPH
 
-    files = sorted(SEEDS.glob("*.txt"))
-    src = tmp_path / "src"
-    src.mkdir()
-    for f in files[:3]:
-        shutil.copy(f, src)
+    src, files = _seed_source(tmp_path, 3)
     store = KGStore(tmp_path / "inc")
     assert build([src], store, validate=False).articles == 3
     for f in files[3:]:
@@ -130,15 +148,9 @@ def test_pipeline_write_failing_part_way_leaves_derived_graphs_right(tmp_path, m
     the build does not update them incrementally)."""
     import shutil
 
-    from kg.pipeline import refresh_derived
-    from kg.rdf import DERIVED_GRAPHS
     from kg.store import StoreError
 
-    files = sorted(SEEDS.glob("*.txt"))
-    src = tmp_path / "src"
-    src.mkdir()
-    for f in files[:3]:
-        shutil.copy(f, src)
+    src, files = _seed_source(tmp_path, 3)
     store = KGStore(tmp_path / "s")
     build([src], store, validate=False)
     changed = src / files[0].name
@@ -161,17 +173,13 @@ def test_pipeline_write_failing_part_way_leaves_derived_graphs_right(tmp_path, m
     report = build([src], store, validate=False)
     assert report.articles == 2 and len(report.failures) == 1 and "no space left" in report.failures[0]
     assert store.derived_up_to_date()
-    derived = {q for g in DERIVED_GRAPHS for q in store.graph_quads(g)}
-    refresh_derived(store)
-    assert derived == {q for g in DERIVED_GRAPHS for q in store.graph_quads(g)}
+    _assert_derived_as_recomputed(store)
 
 
 def test_pipeline_odd_confidences_count_alike_incrementally_and_store_wide(tmp_path, monkeypatch):
     """Confidences that are not number literals (a string "0.9", one holding two numbers, a
     word) are skipped the same way by the incremental update and the store-wide recompute."""
     import kg.pipeline as pipeline
-    from kg.pipeline import refresh_derived
-    from kg.rdf import DERIVED_GRAPHS
 
     real = pipeline.article_quads
     odd = iter(["0.9", "0.5 0.7", "high"])
@@ -187,6 +195,4 @@ def test_pipeline_odd_confidences_count_alike_incrementally_and_store_wide(tmp_p
     build(files[:2], store, validate=False)
     monkeypatch.setattr(pipeline, "article_quads", with_odd_confidences)
     build(files[2:4], store, validate=False)  # incremental: two articles into two
-    derived = {q for g in DERIVED_GRAPHS for q in store.graph_quads(g)}
-    refresh_derived(store)
-    assert derived == {q for g in DERIVED_GRAPHS for q in store.graph_quads(g)}
+    _assert_derived_as_recomputed(store)
