@@ -390,8 +390,7 @@ def corroboration_quads(support: Iterable[tuple[tuple, Counter]]) -> Iterator[Qu
         yield Quad(node, _n(RDF, "predicate"), p, g)
         yield Quad(node, _n(RDF, "object"), o, g)
         yield Quad(node, kzo("sourceCount"), _int(sum(profile.values())), g)
-        miss = 1.0
-        for c, n in sorted(profile.items(), key=lambda kv: float(kv[0])):
-            miss *= (1.0 - float(c)) ** n
-        yield Quad(node, kzo("corroboratedConfidence"), _dec(1.0 - miss), g)
+        combined = noisy_or(float(c) for c, n in sorted(profile.items(), key=lambda kv: float(kv[0]))
+                            for _ in range(n))
+        yield Quad(node, kzo("corroboratedConfidence"), _dec(combined), g)
         yield Quad(node, kzo("sourceProfile"), _text(text), g)

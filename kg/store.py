@@ -248,7 +248,7 @@ class KGStore:
         self._update(f"INSERT DATA {{ GRAPH {STATUS_GRAPH} {{ {body} }} }}")
 
     def graph_keys(self, graph: ox.NamedNode) -> tuple:
-        """The entities and direct facts a stored article graph bears on (see derived_keys)."""
+        """What a stored article graph contributes to the derived graphs (see derived_keys)."""
         return derived_keys(self.ox.quads_for_pattern(None, None, None, graph))
 
     def refresh_derived(self, known: dict[str, Entity]) -> tuple[int, int]:
