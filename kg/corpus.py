@@ -63,6 +63,12 @@ def _walk(root: Path) -> Iterator[Path]:
 
 def read_file(path: Path) -> list[Article]:
     """Read one file: .txt / .html / .htm -> one Article, .jsonl -> one Article per line."""
+    return list(iter_file(path))
+
+
+def iter_file(path: Path) -> Iterator[Article]:
+    """The articles of one file as ``read_file`` gives them, made one at a time (a .jsonl
+    line is cleaned only when its article is wanted). A bad line raises when it is reached."""
     path = Path(path)
     suffix = path.suffix.lower()
     if suffix not in ARTICLE_SUFFIXES:
@@ -71,11 +77,13 @@ def read_file(path: Path) -> list[Article]:
     if not data.strip():
         raise CorpusError(f"{path}: empty article")
     if suffix == ".jsonl":
-        return _read_jsonl(path, data)
+        yield from _read_jsonl(path, data)
+        return
     sha = hashlib.sha256(data).hexdigest()
     if suffix in HTML_SUFFIXES:
-        return [_read_html(path, data, sha)]
-    return [article_from_text(decode_bytes(data, path), id=path.stem, source=str(path), sha256=sha)]
+        yield _read_html(path, data, sha)
+    else:
+        yield article_from_text(decode_bytes(data, path), id=path.stem, source=str(path), sha256=sha)
 
 
 def _read_bytes(path: Path) -> bytes:
@@ -85,15 +93,16 @@ def _read_bytes(path: Path) -> bytes:
         raise CorpusError(f"{path}: cannot read ({exc.strerror or type(exc).__name__})") from None
 
 
-def _read_jsonl(path: Path, data: bytes) -> list[Article]:
+def _read_jsonl(path: Path, data: bytes) -> Iterator[Article]:
     text = decode_bytes(data, path).replace("\r\n", "\n").replace("\r", "\n")
-    articles = []
+    del data
+    found = False
     for lineno, line in enumerate(text.split("\n"), start=1):
         if line.strip():
-            articles.append(_jsonl_article(path, lineno, line))
-    if not articles:
+            found = True
+            yield _jsonl_article(path, lineno, line)
+    if not found:
         raise CorpusError(f"{path}: empty article")
-    return articles
 
 
 def _jsonl_article(path: Path, lineno: int, line: str) -> Article:
@@ -193,9 +202,14 @@ NORMALIZE_TABLE = str.maketrans(
 )
 
 
+_TO_NORMALIZE = re.compile("[" + "".join(chr(c) for c in NORMALIZE_TABLE) + "]")
+
+
 def normalize_text(text: str) -> str:
     """Newlines to \\n, zero-width characters removed; everything else kept."""
-    return text.replace("\r\n", "\n").translate(NORMALIZE_TABLE)
+    text = text.replace("\r\n", "\n")
+    # str.translate looks up every character; most texts have none of these
+    return text.translate(NORMALIZE_TABLE) if _TO_NORMALIZE.search(text) else text
 
 
 # --------------------------------------------------------------------------- HTML

@@ -22,7 +22,9 @@ reported as failed, never written.
 """
 from __future__ import annotations
 
-from typing import Iterator, Sequence
+from collections import deque
+from itertools import islice
+from typing import Iterable, Iterator
 
 from distributed import Client, WorkerPlugin
 from distributed.scheduler import KilledWorker
@@ -33,6 +35,9 @@ from kg.model import Article
 PLUGIN_NAME = "kzru-kg-pipeline"
 #: seconds to wait for the scheduler to answer when connecting
 CONNECT_TIMEOUT = 30
+#: articles submitted ahead of the one whose result is awaited (the cluster's queue; the rest
+#: of the stream is read only as results come back)
+AHEAD = 512
 
 
 class PipelineLoader(WorkerPlugin):
@@ -60,26 +65,32 @@ class DaskEngine:
         except (OSError, TimeoutError, ValueError) as exc:
             raise EngineError(f"cannot reach the dask scheduler at {self.scheduler}: {describe(exc)}") from exc
 
-    def run(self, articles: Sequence[Article]) -> Iterator[Outcome]:
-        articles = list(articles)
-        if not articles:
+    def run(self, articles: Iterable[Article]) -> Iterator[Outcome]:
+        source = iter(articles)
+        first = list(islice(source, AHEAD))
+        if not first:
             return
         tag = software_tag()
         client, own = self._client()
-        futures = []
+        pending: deque = deque()  # (article, future), in input order
         try:
             client.register_plugin(PipelineLoader(), name=PLUGIN_NAME)
             # pure=False: every build gets its own task keys. A task that raises is not retried
             # (the same code fails the same way on the same text); a task whose worker died is
             # rescheduled by the scheduler up to its `allowed-failures` times, then raises
             # KilledWorker here: submitted again up to `retries` times, then reported.
-            futures = client.map(self.task, articles, pure=False, retries=0)
-            for article, fut in zip(articles, futures):
+            pending.extend(zip(first, client.map(self.task, first, pure=False, retries=0)))
+            del first
+            while pending:
+                article, fut = pending.popleft()
+                following = next(source, None)
+                if following is not None:
+                    pending.append((following, client.submit(self.task, following, pure=False)))
                 yield self._outcome(client, article, fut, tag)
                 fut.release()
         finally:
-            if futures:
-                client.cancel([f for f in futures if not f.done()])
+            if pending:
+                client.cancel([f for _, f in pending if not f.done()])
             if own:
                 client.close()
 

@@ -29,7 +29,7 @@ from collections import deque
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
-from typing import Callable, Iterator, Protocol, Sequence
+from typing import Callable, Iterable, Iterator, Protocol
 
 import pyoxigraph as ox
 
@@ -57,7 +57,7 @@ class Outcome:
 
 
 class Engine(Protocol):
-    def run(self, articles: Sequence[Article]) -> Iterator[Outcome]:
+    def run(self, articles: Iterable[Article]) -> Iterator[Outcome]:
         """Process the articles; yield one Outcome per article, in input order."""
 
 
@@ -151,13 +151,30 @@ class ProcessEngine:
                                    initializer=_init_worker)
         return pool, pool.submit(_ready)
 
-    def run(self, articles: Sequence[Article]) -> Iterator[Outcome]:
-        articles = list(articles)
-        if not articles:
+    def run(self, articles: Iterable[Article]) -> Iterator[Outcome]:
+        """Read ``articles`` only as workers become free: at most the window in flight plus
+        the results waiting for an earlier one are held, however long the stream."""
+        source = iter(articles)
+        held: dict[int, Article] = {}  # read from the source, outcome not yet yielded
+        taken = 0
+        exhausted = False
+
+        def pull() -> int | None:
+            nonlocal taken, exhausted
+            article = None if exhausted else next(source, None)
+            if article is None:
+                exhausted = True
+                return None
+            held[taken] = article
+            taken += 1
+            return taken - 1
+
+        first = pull()
+        if first is None:
             return
         tag = software_tag()
         window = 2 * self.workers
-        queue = deque(range(len(articles)))  # not yet submitted
+        queue = deque([first])  # read, not yet submitted
         suspects: deque[int] = deque()  # in flight when a worker died: rerun one at a time
         deaths: dict[int, int] = {}  # worker deaths while an article ran alone
         done: dict[int, Outcome] = {}
@@ -166,35 +183,40 @@ class ProcessEngine:
         pool, ping = self._start()
         nxt = 0
         try:
-            while nxt < len(articles):
+            while nxt < taken or not exhausted:
                 if suspects:
                     if not inflight:
                         i = suspects.popleft()
-                        inflight[pool.submit(self.task, articles[i])] = i
+                        inflight[pool.submit(self.task, held[i])] = i
                         solo = True
                 else:
                     solo = False
-                    while queue and len(inflight) < window:
-                        i = queue.popleft()
-                        inflight[pool.submit(self.task, articles[i])] = i
-                finished, _ = wait(list(inflight), return_when=FIRST_COMPLETED)
+                    while len(inflight) < window:
+                        i = queue.popleft() if queue else pull()
+                        if i is None:
+                            break
+                        inflight[pool.submit(self.task, held[i])] = i
+                finished = wait(list(inflight), return_when=FIRST_COMPLETED)[0] if inflight else set()
                 broken = []
                 for fut in finished:
                     i = inflight.pop(fut)
                     try:
-                        done[i] = decode(articles[i], fut.result(), tag)
+                        done[i] = decode(held[i], fut.result(), tag)
                     except BrokenProcessPool:
                         broken.append(i)
                     except Exception as exc:
-                        done[i] = Outcome(articles[i], error=f"extraction failed ({describe(exc)})")
+                        done[i] = Outcome(held[i], error=f"extraction failed ({describe(exc)})")
                 if broken:
                     # the pool is unusable: every article still in flight is lost with it
                     broken += inflight.values()
                     inflight.clear()
                     pool.shutdown(wait=True, cancel_futures=True)
                     if not _answered(ping):  # no worker ever started: no article can be run
-                        for i in [*broken, *suspects, *queue]:
-                            done[i] = Outcome(articles[i], error=(
+                        rest = [*broken, *suspects, *queue]
+                        while (i := pull()) is not None:
+                            rest.append(i)
+                        for i in rest:
+                            done[i] = Outcome(held[i], error=(
                                 "the worker processes could not start (their error is printed "
                                 "above; a script using --workers needs an `if __name__ == "
                                 "\"__main__\":` guard)"))
@@ -206,7 +228,7 @@ class ProcessEngine:
                         i = broken[0]
                         deaths[i] = deaths.get(i, 0) + 1
                         if deaths[i] > self.retries:
-                            done[i] = Outcome(articles[i], error=(
+                            done[i] = Outcome(held[i], error=(
                                 f"its worker process died {deaths[i]} times processing it "
                                 "(killed, out of memory, or a crash in native code)"))
                         else:
@@ -214,6 +236,7 @@ class ProcessEngine:
                     else:
                         suspects.extend(sorted(broken))
                 while nxt in done:
+                    del held[nxt]
                     yield done.pop(nxt)
                     nxt += 1
         finally:

@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Callable, Iterable, Iterator
 
 from kg import __version__
-from kg.corpus import ARTICLE_SUFFIXES, CorpusError, iter_paths, read_file
+from kg.corpus import ARTICLE_SUFFIXES, CorpusError, iter_file, iter_paths, read_file
 from kg.extract import VERSION as EXTRACTOR_VERSION
 from kg.extract import extract_facts
 from kg.gazetteer import GAZETTEER_PATH, load_gazetteer
@@ -51,6 +51,15 @@ class BuildReport:
     @property
     def ok(self) -> bool:
         return not self.failures
+
+
+@dataclass(frozen=True)
+class ArticleRef:
+    """What a build keeps of an article between reading it to decide whether to build it and
+    reading it again to build it: no text, so memory does not grow with the corpus."""
+    id: str
+    sha256: str
+    source: str | None
 
 
 @dataclass(frozen=True)
@@ -159,7 +168,7 @@ def _article_problem(article: Article, max_chars: int | None) -> str | None:
     return None
 
 
-def _stored_elsewhere(kg: KGStore, articles: list[Article], failures: list[str]) -> Iterator[Article]:
+def _stored_elsewhere(kg: KGStore, articles: list[ArticleRef], failures: list[str]) -> Iterator[ArticleRef]:
     """Leave out an article whose text is stored under another id (a renamed or copied file:
     `kg remove` the old id first), or whose id names the graph of another stored article.
     Looked up per article, so the cost does not grow with the store."""
@@ -176,6 +185,35 @@ def _stored_elsewhere(kg: KGStore, articles: list[Article], failures: list[str])
                             f"{owner!r}, already in the store; skipped")
         else:
             yield article
+
+
+def reread(refs: list[ArticleRef], failures: list[str]) -> Iterator[Article]:
+    """The articles the refs name, read again from their files in order (each file once, a
+    .jsonl line cleaned only when wanted). One whose file changed or went away since it was
+    first read is reported in ``failures`` and left out."""
+    i = 0
+    while i < len(refs):
+        source = refs[i].source
+        wanted: dict[str, ArticleRef] = {}
+        while i < len(refs) and refs[i].source == source:
+            wanted.setdefault(refs[i].id, refs[i])
+            i += 1
+        try:
+            if source is None:
+                raise CorpusError("no file to read it from")
+            for article in iter_file(Path(source)):
+                ref = wanted.get(article.id)
+                if ref is not None and article.sha256 == ref.sha256:
+                    del wanted[article.id]
+                    yield article
+                if not wanted:
+                    break
+        except Exception as exc:  # the file went away or turned bad: its other articles fail below
+            problem = str(exc) if isinstance(exc, CorpusError) else _describe(exc)
+        else:
+            problem = "its text changed"
+        for ref in wanted.values():
+            failures.append(f"{_where(ref)}: not built: the file changed while the build ran ({problem})")
 
 
 def process(articles: Iterable[Article], batch_size: int = 16,
@@ -235,7 +273,9 @@ def build(paths: Iterable[str | Path] | None = None, store: KGStore | str | Path
     try:
         tag = version_tag()
         todo = []
-        articles = list(read_articles(paths or [DEFAULT_CORPUS], report.failures, max_chars))
+        # first read: which articles to build (only ids and hashes are kept; see reread)
+        articles = [ArticleRef(a.id, a.sha256, a.source)
+                    for a in read_articles(paths or [DEFAULT_CORPUS], report.failures, max_chars)]
         for article in _stored_elsewhere(kg, articles, report.failures):
             if not force and kg.article_sha(article.id) == article.sha256 \
                     and kg.article_version(article.id) == tag:
@@ -245,12 +285,14 @@ def build(paths: Iterable[str | Path] | None = None, store: KGStore | str | Path
         if strict and report.failures:
             return _finish(report, kg, t0)
         if engine == "local" and workers == 1:
-            results: Iterable[ArticleResult] = process(todo, failures=report.failures)
+            results: Iterable[ArticleResult] = process(reread(todo, report.failures),
+                                                       failures=report.failures)
         else:
             from kg.engines import make_engine
 
             results = _from_engine(make_engine(engine, workers=workers, scheduler=scheduler,
-                                               retries=retries), todo, report.failures)
+                                               retries=retries), reread(todo, report.failures),
+                                     report.failures)
         if strict:  # all or nothing: every article extracted before the first write
             results = list(results)
             if report.failures:
@@ -333,7 +375,7 @@ def build(paths: Iterable[str | Path] | None = None, store: KGStore | str | Path
             kg.close()
 
 
-def _from_engine(engine, articles: list[Article], failures: list[str]) -> Iterator[ArticleResult]:
+def _from_engine(engine, articles: Iterable[Article], failures: list[str]) -> Iterator[ArticleResult]:
     """An engine's outcomes as results (quads only: facts stay in the workers); an article
     that failed there is reported in ``failures``, one line naming its file."""
     for outcome in engine.run(articles):
@@ -343,14 +385,14 @@ def _from_engine(engine, articles: list[Article], failures: list[str]) -> Iterat
             failures.append(f"{_where(outcome.article)}: {outcome.error}")
 
 
-def _stop_writing(results: Iterable[ArticleResult], todo: list[Article], last: Article,
+def _stop_writing(results: Iterable[ArticleResult], todo: list[ArticleRef], last: Article,
                   in_a_row: int, failures: list[str]) -> None:
     """The store failed ``in_a_row`` articles in a row: stop the workers and report every
     article after ``last`` as not written."""
     close = getattr(results, "close", None)
     if close:
         close()  # a generator: stops the engine (its worker processes, its dask tasks)
-    rest = todo[next((i for i, a in enumerate(todo) if a is last), len(todo)) + 1:]
+    rest = todo[next((i for i, a in enumerate(todo) if a.id == last.id), len(todo)) + 1:]
     for article in rest:
         failures.append(f"{_where(article)}: not written (the build stopped writing after the "
                         f"store failed {in_a_row} articles in a row)")

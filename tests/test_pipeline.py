@@ -4,6 +4,7 @@ from __future__ import annotations
 import json
 
 import pyoxigraph as ox
+import pytest
 
 from kg.export import export, iter_facts
 from kg.pipeline import build
@@ -196,3 +197,55 @@ def test_pipeline_odd_confidences_count_alike_incrementally_and_store_wide(tmp_p
     monkeypatch.setattr(pipeline, "article_quads", with_odd_confidences)
     build(files[2:4], store, validate=False)  # incremental: two articles into two
     _assert_derived_as_recomputed(store)
+
+
+def _small_corpus(folder, n):
+    """n short articles, each its own text, in one folder."""
+    cities = ["Moscow", "Astana", "Almaty", "Kazan", "Omsk", "Samara"]
+    folder.mkdir()
+    for i in range(n):
+        (folder / f"a{i:03d}.txt").write_text(
+            f"President Kassym-Jomart Tokayev visited {cities[i % len(cities)]} on {i % 28 + 1} "
+            f"March {2000 + i}. He met Vladimir Putin there.\n", encoding="utf-8")
+    return folder
+
+
+@pytest.mark.parametrize("workers", [1, 2])
+def test_pipeline_build_holds_a_few_articles_not_the_corpus(tmp_path, workers):
+    """Memory does not grow with the corpus: while a build runs, the articles it holds are
+    the few being processed, not every article it will build (texts are read again when
+    their turn comes, and written in batches of ``write_batch_quads``, here one article)."""
+    import gc
+
+    from kg.model import Article
+
+    src = _small_corpus(tmp_path / "src", 30)
+    store = KGStore(tmp_path / "s")
+    store.write_batch_quads = 1
+    held = []
+
+    def count(done, total, _id):
+        held.append(sum(isinstance(o, Article) for o in gc.get_objects()))
+
+    report = build([src], store, validate=False, workers=workers, progress=count)
+    assert report.ok and report.articles == 30 and len(held) == 30
+    assert max(held) <= (3 if workers == 1 else 12), held
+
+
+def test_pipeline_file_changed_while_the_build_runs_is_reported_not_built(tmp_path):
+    """A file rewritten after the build decided to build it but before its turn: reported
+    (one line naming it), not built from a text the build never checked; the rest built."""
+    src = _small_corpus(tmp_path / "src", 4)
+    store = KGStore(tmp_path / "s")
+
+    def rewrite_the_last(done, total, _id):
+        if done == 1:
+            (src / "a003.txt").write_text("Vladimir Putin visited Astana in 2024.\n", encoding="utf-8")
+
+    report = build([src], store, validate=False, progress=rewrite_the_last)
+    assert report.articles == 3
+    assert len(report.failures) == 1
+    assert report.failures[0].startswith(f"{src / 'a003.txt'}: not built: the file changed")
+    assert store.article_sha("a003") is None
+    again = build([src], store, validate=False)  # the next build takes the new text
+    assert again.ok and again.articles == 1 and again.skipped == 3
