@@ -28,6 +28,10 @@ DEFAULT_MAX_CHARS = 1_000_000
 #: build stops writing and reports the rest as not written
 MAX_WRITE_FAILURES_IN_A_ROW = 3
 
+#: a build applies what it has collected for the derived graphs once this many facts and
+#: entities have changed (and at its end), so what it holds does not grow with the corpus
+FLUSH_CHANGES = 50_000
+
 #: article graphs validated together (SHACL holds them in memory at once)
 VALIDATE_CHUNK = 200
 
@@ -298,7 +302,8 @@ def build(paths: Iterable[str | Path] | None = None, store: KGStore | str | Path
             if report.failures:
                 return _finish(report, kg, t0)
         fresh = kg.derived_up_to_date()  # before this build flags them
-        changed = Changes(exact=fresh and not force and kg.incremental)
+        # kept up to date by what changes, unless forced (a new store's are up to date: absent)
+        changed = Changes(exact=kg.incremental and not force and (fresh or kg.is_empty()))
         written: list = []
         in_a_row = 0  # articles the store could not take, in a row
         batch: list[ArticleResult] = []
@@ -309,14 +314,15 @@ def build(paths: Iterable[str | Path] | None = None, store: KGStore | str | Path
             graphs = [(article_iri(r.article.id), r.quads) for r in batch]
             try:
                 kg.mark_derived_out_of_date()  # flagged, never silently stale, should the build stop
-                if changed.exact and len(written) > 100 and 2 * len(written) > kg.article_count():
-                    changed.drop()  # a store-wide recompute is certain (see below): stop collecting
                 if changed.exact:
                     for g, quads in graphs:
                         if kg.ox.contains_named_graph(g):
                             changed.add(kg.graph_keys(g), -1)
                         changed.add(derived_keys(quads))
                 kg.write_graphs(graphs)
+                if changed.exact and changed.size() >= FLUSH_CHANGES:
+                    refresh_derived(kg, changed)  # the store is consistent again here
+                    changed.clear()
             except StoreError as exc:  # a full disk; a remote store that stayed down through the retries
                 changed.drop()
                 for r in batch:
@@ -350,12 +356,7 @@ def build(paths: Iterable[str | Path] | None = None, store: KGStore | str | Path
             write()
         try:
             if written or force or not fresh:
-                # incremental unless more than half the store was written, when a store-wide
-                # recompute is cheaper (and stays so: each later article adds one to `written`
-                # and at most one to the count, which is why write() may stop collecting early)
-                incremental = changed.exact and (
-                    len(written) <= 100 or 2 * len(written) <= kg.article_count())
-                refresh_derived(kg, changed if incremental else None)
+                refresh_derived(kg, changed if changed.exact else None)
             if validate and written:
                 from kg.validate import validate_written
 
@@ -404,9 +405,8 @@ class Changes:
     the entities, per fact the change in its sources by confidence, and per entity the change
     in its fact mentions and articles (see ``derived_keys``; graphs removed count negative).
     ``exact`` is False when the derived graphs will be recomputed store-wide: they were not
-    up to date, the build forces it or has written more than half the store (nothing is
-    collected then, so memory stays flat), or a write failed part-way (the counts cannot be
-    trusted)."""
+    up to date, the build forces it, or a write failed part-way (the counts cannot be
+    trusted); nothing is collected then."""
 
     entities: set = field(default_factory=set)
     support: dict = field(default_factory=dict)
@@ -415,7 +415,15 @@ class Changes:
 
     def drop(self) -> None:
         """Stop collecting: the derived graphs will be recomputed store-wide."""
-        self.entities, self.support, self.mentions, self.exact = set(), {}, {}, False
+        self.clear()
+        self.exact = False
+
+    def clear(self) -> None:
+        """Forget what was collected (once it has been applied)."""
+        self.entities, self.support, self.mentions = set(), {}, {}
+
+    def size(self) -> int:
+        return len(self.entities) + len(self.support)
 
     def add(self, keys: tuple[set, dict, Counter], sign: int = 1) -> None:
         """Count in (sign 1) or out (sign -1) what one article graph contributes."""

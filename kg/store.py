@@ -34,6 +34,8 @@ from kg.rdf import (ALT, CORROBORATION_GRAPH, DERIVED_GRAPHS, ENTITY_GRAPH, ENTI
 from kg.vocab import KZO_IRI, PREFIXES, SCHEMA_IRI
 
 DEFAULT_STORE = "kg-store"
+#: quads deleted a transaction (Oxigraph holds a transaction's deletions in memory)
+DELETE_CHUNK = 20_000
 
 
 _SUPPORT_QUERY = f"""
@@ -276,10 +278,21 @@ class KGStore:
         """Replace both derived graphs (flagged out of date while this runs, so the old ones
         are deleted in chunks: one transaction would hold every deletion in memory)."""
         for g in DERIVED_GRAPHS:
-            while chunk := list(itertools.islice(self.ox.quads_for_pattern(None, None, None, g), 20_000)):
-                self._update(f"DELETE DATA {{ {_quads_text(chunk)} }}")
+            while chunk := list(itertools.islice(self.ox.quads_for_pattern(None, None, None, g), DELETE_CHUNK)):
+                self._delete(chunk)
+        self._add(quads)
+
+    def _delete(self, quads: Iterable[ox.Quad]) -> None:
+        """Delete quads, ``DELETE_CHUNK`` a transaction (one holds all its deletions in memory)."""
         quads = iter(quads)
-        try:  # in batches: the bulk loader holds a whole call's quads in memory
+        while chunk := list(itertools.islice(quads, DELETE_CHUNK)):
+            self._update(f"DELETE DATA {{ {_quads_text(chunk)} }}")
+
+    def _add(self, quads: Iterable[ox.Quad]) -> None:
+        """Add quads through the bulk loader, ``write_batch_quads`` a call (it holds a whole
+        call's quads in memory)."""
+        quads = iter(quads)
+        try:
             while batch := list(itertools.islice(quads, self.write_batch_quads)):
                 self.ox.bulk_extend(batch)
         except OSError as exc:
@@ -289,18 +302,24 @@ class KGStore:
     def update_derived(self, entities: set, support: dict, known: dict[str, Entity],
                        mentions: dict | None = None) -> None:
         """Bring the derived graphs up to date for some entities and facts only (those of the
-        article graphs a build wrote or replaced, or a removal dropped), in one transaction
-        that also clears the flag. Counts add up over articles, so the stored ones plus what
-        changed are the new ones: ``support`` maps a fact (s, p, o) to the change in its
-        sources by confidence (``kzo:sourceProfile``), ``mentions`` an entity to the change
-        in its fact mentions and articles. The result equals :meth:`refresh_derived`'s."""
+        article graphs a build wrote or replaced, or a removal dropped). Counts add up over
+        articles, so the stored ones plus what changed are the new ones: ``support`` maps a
+        fact (s, p, o) to the change in its sources by confidence (``kzo:sourceProfile``),
+        ``mentions`` a node to the change in its fact mentions and articles (only entities
+        keep counts). The result equals :meth:`refresh_derived`'s. The graphs are flagged
+        out of date until the old quads are deleted and the new ones added (through the bulk
+        loader: a SPARQL update of tens of thousands of quads takes seconds and hundreds of
+        MB to parse), so a stop in between leaves them flagged for the next build."""
         mentions = mentions or {}
         new: list[ox.Quad] = []
         old: list[ox.Quad] = []
         for e in entities | mentions.keys():
             stored = [0, 0]
-            for q in self.ox.quads_for_pattern(e, None, None, ENTITY_GRAPH):
-                old.append(q)
+            found = list(self.ox.quads_for_pattern(e, None, None, ENTITY_GRAPH))
+            if not found and e not in entities:
+                continue  # a claim, a visit: no entity, no counts
+            old += found
+            for q in found:
                 if q.predicate in _COUNTS:
                     stored[_COUNTS[q.predicate]] = int(q.object.value)
             dm, da = mentions.get(e, (0, 0))
@@ -315,10 +334,10 @@ class KGStore:
             profile.update(delta)
             profiles.append(((s, p, o), +profile))
         new += corroboration_quads(profiles)
-        self._update(" ;\n".join(
-            [f"DELETE DATA {{ {_quads_text(old)} }}"] * bool(old)
-            + [f"INSERT DATA {{ {_quads_text(new)} }}"] * bool(new)
-            + [f"DROP SILENT GRAPH {STATUS_GRAPH}"]))
+        self.mark_derived_out_of_date()
+        self._delete(old)
+        self._add(new)
+        self._update(f"DROP SILENT GRAPH {STATUS_GRAPH}")
 
     # ---- reading --------------------------------------------------------------------------
     def query(self, sparql: str, substitutions: dict | None = None, *, union: bool = True,
@@ -358,6 +377,10 @@ class KGStore:
         rows = self.ox.query(f"SELECT ?p (COUNT(*) AS ?n) WHERE {{ GRAPH ?g {{ ?a {_RDF_PREDICATE} ?p }} "
                              f"FILTER(?g != {CORROBORATION_GRAPH}) }} GROUP BY ?p")
         return Counter({r["p"].value.rsplit("#", 1)[1]: int(r["n"].value) for r in rows})
+
+    def is_empty(self) -> bool:
+        """No quad at all: a new store (its derived graphs, absent, are up to date)."""
+        return next(iter(self.ox), None) is None
 
     def article_count(self) -> int:
         return sum(1 for _ in self.ox.quads_for_pattern(None, _TYPE, _NEWS_ARTICLE, None))
