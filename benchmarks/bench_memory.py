@@ -10,6 +10,12 @@ child also samples its RSS after the pipeline load, at every 10% of the articles
 and after the derived graphs, validation and the report queries, so a growth can be pinned to
 a stage. With ``--cli`` the child is ``kg build`` itself (peak only). The corpus is generated
 (corpus.py) when --corpus is not given. Issue #9 target: flat peak RSS from 1,000 to 10,000.
+
+The store's own memory grows with it: Oxigraph's RocksDB keeps each table file's index and
+bloom filter in memory once the file is read (not in a bounded cache), about 20 bytes per quad
+read. So after each build a third process opens the finished store, reads every quad and
+reports how much its RSS grew: what any process reading that store holds for it. The
+build's own memory is the peak less that.
 """
 from __future__ import annotations
 
@@ -78,6 +84,16 @@ def child(corpus: Path, store: Path, validate: bool, out: Path) -> None:
                                "quads": report.quads, "seconds": report.seconds}))
 
 
+def read_through(store: Path) -> None:
+    """Runs in a fresh process: open the store, read every quad, print the RSS in MB."""
+    import pyoxigraph as ox
+
+    st = ox.Store.read_only(str(store))
+    opened = rss_mb()
+    quads = sum(1 for _ in st)
+    print(json.dumps({"quads": quads, "rss": rss_mb() - opened}))
+
+
 def subset(corpus: Path, n: int, where: Path) -> Path:
     files = sorted(p for p in corpus.iterdir() if p.suffix == ".txt")
     if len(files) < n:
@@ -97,7 +113,10 @@ def main(argv: list[str] | None = None) -> None:
     ap.add_argument("--validate", action=argparse.BooleanOptionalAction, default=True)
     ap.add_argument("--cli", action="store_true", help="measure `kg build` processes (peak only)")
     ap.add_argument("--child", nargs=3, metavar=("CORPUS", "STORE", "OUT"), help=argparse.SUPPRESS)
+    ap.add_argument("--read-through", type=Path, help=argparse.SUPPRESS)
     args = ap.parse_args(argv)
+    if args.read_through:
+        return read_through(args.read_through)
     if args.child:
         return child(Path(args.child[0]), Path(args.child[1]), args.validate, Path(args.child[2]))
 
@@ -139,6 +158,12 @@ def main(argv: list[str] | None = None) -> None:
                 print(f"   {secs:8.1f} s  {mb:8.0f} MB  {what}")
             if info:
                 print(f"   {info['articles']} articles, {info['words']} words, {info['quads']:,} quads")
+            reader = subprocess.run([sys.executable, __file__, "--read-through", str(store)],
+                                    capture_output=True, text=True, check=True)
+            info["store"] = json.loads(reader.stdout)
+            own = peak - info["store"]["rss"]
+            print(f"   a fresh process reading the finished store through ({info['store']['quads']:,} quads) "
+                  f"grows by {info['store']['rss']:,.0f} MB; the build's own: {own:,.0f} MB")
             rows.append((n, peak, wall, info))
             shutil.rmtree(store, ignore_errors=True)
         if len(rows) > 1:
@@ -154,6 +179,10 @@ def main(argv: list[str] | None = None) -> None:
             if len(pre) > 1:
                 print("RSS when the last article is written (before derived graphs / validation): "
                       + ", ".join(f"{n}: {mb:,.0f} MB" for n, mb in pre))
+            (*_, i0), (*_, i1) = rows[0], rows[-1]
+            o0, o1 = p0 - i0["store"]["rss"], p1 - i1["store"]["rss"]
+            print(f"the build's own (peak less the store read through): {o0:,.0f} MB -> {o1:,.0f} MB "
+                  f"({o1 / o0:.2f}x)")
             if n1 < 10_000:
                 ext = p1 + per_k * (10_000 - n1) / 1000
                 print(f"linear extrapolation to 10,000 articles: ~{ext:,.0f} MB (not measured)")

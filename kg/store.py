@@ -378,10 +378,6 @@ class KGStore:
                              f"FILTER(?g != {CORROBORATION_GRAPH}) }} GROUP BY ?p")
         return Counter({r["p"].value.rsplit("#", 1)[1]: int(r["n"].value) for r in rows})
 
-    def is_empty(self) -> bool:
-        """No quad at all: a new store (its derived graphs, absent, are up to date)."""
-        return next(iter(self.ox), None) is None
-
     def article_count(self) -> int:
         return sum(1 for _ in self.ox.quads_for_pattern(None, _TYPE, _NEWS_ARTICLE, None))
 
