@@ -247,7 +247,9 @@ def build(paths: Iterable[str | Path] | None = None, store: KGStore | str | Path
           workers: int = 1, engine: str = "local", scheduler: str | None = None,
           retries: int = 3) -> BuildReport:
     """Build (or update) the store from article files. Articles whose text and software
-    are unchanged since the last build are skipped; changed ones replace their graph.
+    are unchanged since the last build are skipped; changed ones replace their graph. Files
+    are read twice: first for ids and hashes (what to build), then each text again when its
+    turn comes (:func:`reread`), so memory does not grow with the corpus.
     The derived graphs are then brought up to date (for what changed only, unless much
     did), and the graphs written, with the labels of the entities they mention, are checked
     against ontology/shapes.ttl unless ``validate`` is false (``VALIDATE_CHUNK`` articles at a
