@@ -32,8 +32,6 @@ sys.path.insert(0, str(HERE))
 from bench_build import Timers, instrument, restore  # noqa: E402
 from machine import machine_summary, peak_rss_mb  # noqa: E402
 
-ROOT = HERE.parent
-
 
 def timed_build(path: Path, store: Path, validate: bool) -> tuple[float, dict[str, float]]:
     import kg.pipeline as pl
@@ -55,7 +53,7 @@ def timed_build(path: Path, store: Path, validate: bool) -> tuple[float, dict[st
 
 
 def cli_build(path: Path, store: Path, validate: bool) -> float:
-    cmd = [str(ROOT / ".venv" / "bin" / "kg"), "build", str(path), "--store", str(store)]
+    cmd = [str(Path(sys.executable).parent / "kg"), "build", str(path), "--store", str(store)]
     if not validate:
         cmd.append("--no-validate")
     t = time.perf_counter()
@@ -76,6 +74,7 @@ def main(argv: list[str] | None = None) -> None:
 
     import corpus as gen
     import synth
+
     from kg.nlp import load_pipeline
 
     print(machine_summary())

@@ -33,8 +33,6 @@ HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 from machine import machine_summary  # noqa: E402
 
-ROOT = HERE.parent
-
 
 def rss_mb() -> float:
     with open("/proc/self/statm", encoding="ascii") as fh:
@@ -135,7 +133,7 @@ def main(argv: list[str] | None = None) -> None:
             store = work / f"store-{n}"
             out = work / f"samples-{n}.json"
             if args.cli:
-                cmd = [str(ROOT / ".venv" / "bin" / "kg"), "build", str(sub), "--store", str(store)]
+                cmd = [str(Path(sys.executable).parent / "kg"), "build", str(sub), "--store", str(store)]
                 if not args.validate:
                     cmd.append("--no-validate")
             else:

@@ -24,8 +24,7 @@ HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 from machine import machine_summary  # noqa: E402
 
-ROOT = HERE.parent
-KG = ROOT / ".venv" / "bin" / "kg"
+KG = Path(sys.executable).parent / "kg"  # the kg of the Python running this
 
 
 def has_workers_option() -> bool:

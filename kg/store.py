@@ -36,6 +36,8 @@ from kg.vocab import KZO_IRI, PREFIXES, SCHEMA_IRI
 DEFAULT_STORE = "kg-store"
 #: quads deleted a transaction (Oxigraph holds a transaction's deletions in memory)
 DELETE_CHUNK = 20_000
+#: derived-graph quads added in one transaction rather than through the bulk loader
+SMALL_WRITE = 20_000
 
 
 _SUPPORT_QUERY = f"""
@@ -290,11 +292,15 @@ class KGStore:
 
     def _add(self, quads: Iterable[ox.Quad]) -> None:
         """Add quads through the bulk loader, ``write_batch_quads`` a call (it holds a whole
-        call's quads in memory)."""
+        call's quads in memory); fewer than ``SMALL_WRITE`` in one transaction (the bulk
+        loader writes and ingests files for every call: ~0.1 s for a few hundred quads)."""
         quads = iter(quads)
         try:
             while batch := list(itertools.islice(quads, self.write_batch_quads)):
-                self.ox.bulk_extend(batch)
+                if len(batch) < SMALL_WRITE:
+                    self.ox.extend(batch)
+                else:
+                    self.ox.bulk_extend(batch)
         except OSError as exc:
             msg = " ".join(str(exc).split()) or type(exc).__name__
             raise StoreError(f"{self.path}: cannot write ({msg})") from exc
