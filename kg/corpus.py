@@ -13,7 +13,7 @@ import json
 import os
 import re
 from pathlib import Path
-from typing import Iterable, Iterator
+from typing import Callable, Iterable, Iterator
 
 from kg.model import Article
 
@@ -66,9 +66,10 @@ def read_file(path: Path) -> list[Article]:
     return list(iter_file(path))
 
 
-def iter_file(path: Path) -> Iterator[Article]:
-    """The articles of one file as ``read_file`` gives them, made one at a time (a .jsonl
-    line is cleaned only when its article is wanted). A bad line raises when it is reached."""
+def iter_file(path: Path, want: Callable[[str, str], bool] | None = None) -> Iterator[Article]:
+    """The articles of one file as ``read_file`` gives them, made one at a time. Given
+    ``want(id, sha256)``, a .jsonl line whose article is not wanted is left out before it
+    is cleaned. A bad line raises when it is reached."""
     path = Path(path)
     suffix = path.suffix.lower()
     if suffix not in ARTICLE_SUFFIXES:
@@ -77,7 +78,7 @@ def iter_file(path: Path) -> Iterator[Article]:
     if not data.strip():
         raise CorpusError(f"{path}: empty article")
     if suffix == ".jsonl":
-        yield from _read_jsonl(path, data)
+        yield from _read_jsonl(path, data, want)
         return
     sha = hashlib.sha256(data).hexdigest()
     if suffix in HTML_SUFFIXES:
@@ -93,19 +94,23 @@ def _read_bytes(path: Path) -> bytes:
         raise CorpusError(f"{path}: cannot read ({exc.strerror or type(exc).__name__})") from None
 
 
-def _read_jsonl(path: Path, data: bytes) -> Iterator[Article]:
+def _read_jsonl(path: Path, data: bytes, want: Callable[[str, str], bool] | None = None
+                ) -> Iterator[Article]:
     text = decode_bytes(data, path).replace("\r\n", "\n").replace("\r", "\n")
     del data
     found = False
     for lineno, line in enumerate(text.split("\n"), start=1):
         if line.strip():
             found = True
-            yield _jsonl_article(path, lineno, line)
+            where, id, sha, body, fields = _jsonl_record(path, lineno, line)
+            if want is None or want(id, sha):
+                yield _build_article(body, where=where, id=id, source=str(path), sha256=sha, **fields)
     if not found:
         raise CorpusError(f"{path}: empty article")
 
 
-def _jsonl_article(path: Path, lineno: int, line: str) -> Article:
+def _jsonl_record(path: Path, lineno: int, line: str) -> tuple[str, str, str, str, dict]:
+    """One line's place, article id, SHA-256, text and metadata, checked but not cleaned."""
     where = f"{path}:{lineno}"
     try:
         record = json.loads(line)
@@ -121,10 +126,8 @@ def _jsonl_article(path: Path, lineno: int, line: str) -> Article:
     except UnicodeEncodeError:
         raise CorpusError(f"{where}: bad JSON line (an escape of half a surrogate pair)") from None
     fields = {k: _opt_str(record.get(k)) for k in ("title", "date", "url", "outlet")}
-    return _build_article(
-        body, where=where, id=_opt_str(record.get("id")) or f"{path.stem}_{lineno}",
-        source=str(path), sha256=hashlib.sha256(body.encode("utf-8")).hexdigest(), **fields,
-    )
+    id = _opt_str(record.get("id")) or f"{path.stem}_{lineno}"
+    return where, id, hashlib.sha256(body.encode("utf-8")).hexdigest(), body, fields
 
 
 def _opt_str(value: object) -> str | None:

@@ -91,6 +91,7 @@ def read_articles(paths: Iterable[str | Path], failures: list[str],
     ``max_chars`` characters of text), invalid Unicode, the same text as an article read
     before, an id naming the same graph as another article's, a folder with no articles."""
     seen_sha: dict[str, str] = {}
+    seen: set[tuple[str, str]] = set()  # (id, sha256) of the articles read
     owners: dict[str, str] = {}  # IRI segment -> the article id that has it
     for given in paths:
         try:
@@ -122,6 +123,9 @@ def read_articles(paths: Iterable[str | Path], failures: list[str],
                     failures.append(f"{_where(article)}: {problem}")
                     continue
                 first = seen_sha.setdefault(article.sha256, article.id)
+                if (article.id, article.sha256) in seen:
+                    continue  # the same article again (a file given twice, a repeated line): once is enough
+                seen.add((article.id, article.sha256))
                 if first != article.id:
                     failures.append(f"{_where(article)}: same text as article {first}; skipped")
                     continue
@@ -192,9 +196,9 @@ def _stored_elsewhere(kg: KGStore, articles: list[ArticleRef], failures: list[st
 
 
 def reread(refs: list[ArticleRef], failures: list[str]) -> Iterator[Article]:
-    """The articles the refs name, read again from their files in order (each file once, a
-    .jsonl line cleaned only when wanted). One whose file changed or went away since it was
-    first read is reported in ``failures`` and left out."""
+    """The articles the refs name, read again from their files in order (each file once; a
+    .jsonl line is cleaned only when wanted). One whose file changed or went away since it
+    was first read is reported in ``failures`` and left out."""
     i = 0
     while i < len(refs):
         source = refs[i].source
@@ -205,7 +209,10 @@ def reread(refs: list[ArticleRef], failures: list[str]) -> Iterator[Article]:
         try:
             if source is None:
                 raise CorpusError("no file to read it from")
-            for article in iter_file(Path(source)):
+            def want(id: str, sha: str, wanted=wanted) -> bool:
+                return id in wanted and wanted[id].sha256 == sha
+
+            for article in iter_file(Path(source), want):
                 ref = wanted.get(article.id)
                 if ref is not None and article.sha256 == ref.sha256:
                     del wanted[article.id]

@@ -275,3 +275,21 @@ def test_pipeline_file_changed_while_the_build_runs_is_reported_not_built(tmp_pa
     assert store.article_sha("a003") is None
     again = build([src], store, validate=False)  # the next build takes the new text
     assert again.ok and again.articles == 1 and again.skipped == 3
+
+
+def test_pipeline_jsonl_articles_are_read_again_and_a_repeated_one_built_once(tmp_path):
+    """Articles of a .jsonl file are built from their lines (each cleaned when its turn
+    comes); a line repeated word for word, or the file given twice, builds the article once
+    and is no failure."""
+    import json
+
+    lines = [json.dumps({"id": f"n{i}", "text": f"President Kassym-Jomart Tokayev visited "
+                         f"{city} on {i + 1} May 2021."})
+             for i, city in enumerate(["Moscow", "Kazan", "Omsk"])]
+    feed = tmp_path / "feed.jsonl"
+    feed.write_text("\n".join([*lines, lines[1]]) + "\n", encoding="utf-8")
+    store = KGStore(tmp_path / "s")
+    report = build([feed, feed], store, validate=False)
+    assert report.ok, report.failures
+    assert report.articles == 3 and sorted(store.article_ids()) == ["n0", "n1", "n2"]
+    assert {f["object"] for f in _facts(store, "visited")} >= {"Moscow", "Kazan", "Omsk"}
