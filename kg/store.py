@@ -124,6 +124,19 @@ class _Entities:
                                     self.counts.get(e))
 
 
+def _known_entity_quads(store: ox.Store, e: ox.NamedNode, ent: Entity,
+                        counts: tuple[int, int]) -> list[ox.Quad]:
+    """A gazetteer entity's entry, as :class:`_Entities` makes it: its label is the
+    gazetteer's, so only whether any article still names it, and with which types, is read
+    (the first quad found answers: a country named in every article is not read for each)."""
+    def in_articles(predicate: ox.NamedNode, obj: ox.NamedNode | None) -> bool:
+        return any(q.graph_name != ENTITY_GRAPH for q in store.quads_for_pattern(e, predicate, obj))
+
+    if not in_articles(ALT, None):
+        return []
+    return list(entity_quads(e, ent.name, [t for t in ENTITY_TYPES if in_articles(_TYPE, t)], counts))
+
+
 def _number(text: str) -> float | None:
     """A confidence as the support queries give it (only number literals are counted, as
     SPARQL's isNumeric decides; SHACL reports the others)."""
@@ -329,7 +342,10 @@ class KGStore:
                 if q.predicate in _COUNTS:
                     stored[_COUNTS[q.predicate]] = int(q.object.value)
             dm, da = mentions.get(e, (0, 0))
-            new += _Entities(self.ox, e, (stored[0] + dm, stored[1] + da)).quads(known)
+            counts = (stored[0] + dm, stored[1] + da)
+            ent = known.get(entity_key(e.value))
+            new += (_known_entity_quads(self.ox, e, ent, counts) if ent
+                    else _Entities(self.ox, e, counts).quads(known))
         profiles = []
         for (s, p, o), delta in support.items():
             profile = Counter()
