@@ -206,15 +206,15 @@ def reread(refs: list[ArticleRef], failures: list[str]) -> Iterator[Article]:
         while i < len(refs) and refs[i].source == source:
             wanted.setdefault(refs[i].id, refs[i])
             i += 1
+
+        def want(id: str, sha: str, wanted=wanted) -> bool:
+            return id in wanted and wanted[id].sha256 == sha
+
         try:
             if source is None:
                 raise CorpusError("no file to read it from")
-            def want(id: str, sha: str, wanted=wanted) -> bool:
-                return id in wanted and wanted[id].sha256 == sha
-
             for article in iter_file(Path(source), want):
-                ref = wanted.get(article.id)
-                if ref is not None and article.sha256 == ref.sha256:
+                if want(article.id, article.sha256):
                     del wanted[article.id]
                     yield article
                 if not wanted:

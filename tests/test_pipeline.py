@@ -168,6 +168,33 @@ def test_pipeline_an_update_applies_what_changed_as_it_goes(seed_store, tmp_path
     _assert_derived_as_recomputed(store)
 
 
+def test_pipeline_derived_update_stopped_half_way_is_flagged_and_redone(seed_store, tmp_path, monkeypatch):
+    """An update of the derived graphs that stops after deleting the old entries (the disk
+    fills up): they stay flagged out of date, and the next build, with nothing to extract,
+    recomputes them; the store is then the one a single build makes."""
+    import shutil
+
+    from kg.store import StoreError
+
+    src, files = _seed_source(tmp_path, 3)
+    store = KGStore(tmp_path / "s")
+    build([src], store, validate=False)
+    for f in files[3:]:
+        shutil.copy(f, src)
+
+    def disk_full(quads):
+        raise StoreError(f"{store.path}: cannot write (no space left on device)")
+
+    monkeypatch.setattr(store, "_add", disk_full)
+    with pytest.raises(StoreError, match="no space left"):
+        build([src], store, validate=False)
+    assert not store.derived_up_to_date()
+    monkeypatch.undo()
+    again = build([src], store, validate=False)
+    assert (again.articles, again.skipped) == (0, 5)
+    assert store.derived_up_to_date() and set(store.ox) == set(seed_store.ox)
+
+
 def test_pipeline_write_failing_part_way_leaves_derived_graphs_right(tmp_path, monkeypatch):
     """A batch the store fails after dropping the graph it replaces: the build reports that
     article, and the derived graphs (entity labels and counts, corroboration) equal a
