@@ -152,8 +152,9 @@ class ProcessEngine:
         return pool, pool.submit(_ready)
 
     def run(self, articles: Iterable[Article]) -> Iterator[Outcome]:
-        """Read ``articles`` only as workers become free: at most the window in flight plus
-        the results waiting for an earlier one are held, however long the stream."""
+        """Read ``articles`` only as workers become free, and at most ``2 * window`` ahead of
+        the first whose outcome is not yet yielded (a slow article holds back the others'
+        results, not without end), so what is held does not grow with the stream."""
         source = iter(articles)
         held: dict[int, Article] = {}  # read from the source, outcome not yet yielded
         taken = 0
@@ -174,6 +175,7 @@ class ProcessEngine:
             return
         tag = software_tag()
         window = 2 * self.workers
+        ahead = 2 * window
         queue = deque([first])  # read, not yet submitted
         suspects: deque[int] = deque()  # in flight when a worker died: rerun one at a time
         deaths: dict[int, int] = {}  # worker deaths while an article ran alone
@@ -191,7 +193,7 @@ class ProcessEngine:
                         solo = True
                 else:
                     solo = False
-                    while len(inflight) < window:
+                    while len(inflight) < window and (queue or taken - nxt < ahead):
                         i = queue.popleft() if queue else pull()
                         if i is None:
                             break
