@@ -330,9 +330,6 @@ def build(paths: Iterable[str | Path] | None = None, store: KGStore | str | Path
                             changed.add(kg.graph_keys(g), -1)
                         changed.add(derived_keys(quads))
                 kg.write_graphs(graphs)
-                if changed.exact and changed.size() >= FLUSH_CHANGES:
-                    refresh_derived(kg, changed)  # the store is consistent again here
-                    changed.clear()
             except StoreError as exc:  # a full disk; a remote store that stayed down through the retries
                 changed.drop()
                 for r in batch:
@@ -347,6 +344,12 @@ def build(paths: Iterable[str | Path] | None = None, store: KGStore | str | Path
                 report.entities |= {q.subject for q in quads if q.predicate == ALT}
             report.articles += len(batch)
             report.words += sum(len(r.article.text.split()) for r in batch)
+            if changed.exact and changed.size() >= FLUSH_CHANGES:
+                try:
+                    refresh_derived(kg, changed)  # the store is consistent again here
+                    changed.clear()
+                except StoreError:  # left flagged: recomputed store-wide at the end
+                    changed.drop()
             return True
 
         quads_in_batch = 0

@@ -195,6 +195,35 @@ def test_pipeline_derived_update_stopped_half_way_is_flagged_and_redone(seed_sto
     assert store.derived_up_to_date() and set(store.ox) == set(seed_store.ox)
 
 
+def test_pipeline_an_update_whose_flush_fails_writes_all_and_recomputes(seed_store, tmp_path, monkeypatch):
+    """When applying the collected changes fails once mid-build, the articles written stay
+    written (none reported), and the derived graphs are recomputed store-wide at the end."""
+    import shutil
+
+    import kg.pipeline as pipeline
+    from kg.store import StoreError
+
+    src, files = _seed_source(tmp_path, 3)
+    store = KGStore(tmp_path / "s")
+    build([src], store, validate=False)
+    for f in files[3:]:
+        shutil.copy(f, src)
+    real, calls = store._add, []
+
+    def fail_once(quads):
+        calls.append(1)
+        if len(calls) == 1:
+            raise StoreError(f"{store.path}: cannot write (no space left on device)")
+        real(quads)
+
+    monkeypatch.setattr(pipeline, "FLUSH_CHANGES", 1)
+    monkeypatch.setattr(store, "_add", fail_once)
+    store.write_batch_quads = 1
+    report = build([src], store, validate=False)
+    assert report.ok and report.articles == 2
+    assert store.derived_up_to_date() and set(store.ox) == set(seed_store.ox)
+
+
 def test_pipeline_write_failing_part_way_leaves_derived_graphs_right(tmp_path, monkeypatch):
     """A batch the store fails after dropping the graph it replaces: the build reports that
     article, and the derived graphs (entity labels and counts, corroboration) equal a
