@@ -89,7 +89,8 @@ def read_articles(paths: Iterable[str | Path], failures: list[str],
     """Every readable article under the paths. Problems are appended to ``failures``, one
     line each naming the file: missing, unreadable, empty, binary, too long (more than
     ``max_chars`` characters of text), invalid Unicode, the same text as an article read
-    before, an id naming the same graph as another article's, a folder with no articles."""
+    before, an id naming the same graph as another article's, a folder with no articles. An
+    article read twice (the same id and text: a file given twice, a repeated line) comes once."""
     seen_sha: dict[str, str] = {}
     seen: set[tuple[str, str]] = set()  # (id, sha256) of the articles read
     owners: dict[str, str] = {}  # IRI segment -> the article id that has it
