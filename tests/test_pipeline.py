@@ -29,6 +29,18 @@ def _seed_source(tmp_path, n):
     return src, files
 
 
+def _three_built_two_to_add(tmp_path):
+    """A store built from three seed articles, and their source folder now holding all five."""
+    import shutil
+
+    src, files = _seed_source(tmp_path, 3)
+    store = KGStore(tmp_path / "s")
+    build([src], store, validate=False)
+    for f in files[3:]:
+        shutil.copy(f, src)
+    return src, store
+
+
 def _assert_derived_as_recomputed(store):
     """The derived graphs equal what a store-wide recompute makes of the article graphs."""
     from kg.pipeline import refresh_derived
@@ -147,15 +159,9 @@ def test_pipeline_an_update_applies_what_changed_as_it_goes(seed_store, tmp_path
     every ``FLUSH_CHANGES`` changed facts and entities, not all at the end (so it holds
     little however many articles come): here after every article. The store is the one a
     single build makes, and its derived graphs equal a store-wide recompute."""
-    import shutil
-
     import kg.pipeline as pipeline
 
-    src, files = _seed_source(tmp_path, 3)
-    store = KGStore(tmp_path / "s")
-    build([src], store, validate=False)
-    for f in files[3:]:
-        shutil.copy(f, src)
+    src, store = _three_built_two_to_add(tmp_path)
     flushes = []
     real = pipeline.refresh_derived
     monkeypatch.setattr(pipeline, "FLUSH_CHANGES", 1)
@@ -172,15 +178,9 @@ def test_pipeline_derived_update_stopped_half_way_is_flagged_and_redone(seed_sto
     """An update of the derived graphs that stops after deleting the old entries (the disk
     fills up): they stay flagged out of date, and the next build, with nothing to extract,
     recomputes them; the store is then the one a single build makes."""
-    import shutil
-
     from kg.store import StoreError
 
-    src, files = _seed_source(tmp_path, 3)
-    store = KGStore(tmp_path / "s")
-    build([src], store, validate=False)
-    for f in files[3:]:
-        shutil.copy(f, src)
+    src, store = _three_built_two_to_add(tmp_path)
 
     def disk_full(quads):
         raise StoreError(f"{store.path}: cannot write (no space left on device)")
@@ -198,16 +198,10 @@ def test_pipeline_derived_update_stopped_half_way_is_flagged_and_redone(seed_sto
 def test_pipeline_an_update_whose_flush_fails_writes_all_and_recomputes(seed_store, tmp_path, monkeypatch):
     """When applying the collected changes fails once mid-build, the articles written stay
     written (none reported), and the derived graphs are recomputed store-wide at the end."""
-    import shutil
-
     import kg.pipeline as pipeline
     from kg.store import StoreError
 
-    src, files = _seed_source(tmp_path, 3)
-    store = KGStore(tmp_path / "s")
-    build([src], store, validate=False)
-    for f in files[3:]:
-        shutil.copy(f, src)
+    src, store = _three_built_two_to_add(tmp_path)
     real, calls = store._add, []
 
     def fail_once(quads):
