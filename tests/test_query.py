@@ -143,14 +143,16 @@ def test_query_who_met_whom_counts_articles_per_pair(seed_store_path):
 #: with its modality taken as the visit's own, so that the parameter filters).
 REFERENCE = {
     "claims-by-speaker": """\
-SELECT DISTINCT ?speaker ?claim ?headline ?sentence
+SELECT ?speaker (MIN(?published) AS ?reported) ?claim ?headline ?sentence
 WHERE {
   ?c a kzo:Claim ; kzo:speaker ?s ; kzo:text ?claim .
   ?assertion kzo:about ?c ; prov:wasDerivedFrom ?article ; kzo:evidenceText ?sentence .
   OPTIONAL { ?article schema:headline ?headline }
+  OPTIONAL { ?article schema:datePublished ?published }
   GRAPH kzr:entities { ?s rdfs:label ?speaker }
 }
-ORDER BY ?speaker ?article ?claim
+GROUP BY ?speaker ?claim ?headline ?sentence
+ORDER BY ?speaker (!BOUND(?reported)) ?reported ?claim
 """,
     "evidence": """\
 SELECT DISTINCT ?subject ?predicate ?object ?headline ?sentence ?span ?extractor ?confidence
@@ -257,7 +259,7 @@ ORDER BY DESC(?sources) ?person ?other
 }
 
 #: the output columns a query's ORDER BY sorts on: rows equal on them may come in any order
-ORDER_KEYS = {"claims-by-speaker": ["speaker", "claim"], "evidence": ["subject", "predicate", "span"],
+ORDER_KEYS = {"claims-by-speaker": ["speaker", "reported", "claim"], "evidence": ["subject", "predicate", "span"],
               "kz-ru-by-year": ["year", "relation", "direction"], "memberships": ["organisation", "member"],
               "most-mentioned": ["facts", "entity"], "visits-timeline": ["date", "visitor", "place"],
               "who-met-whom": ["sources", "person", "other"]}
@@ -372,7 +374,8 @@ def test_query_corner_cases_read_as_written(corner_store_path):
     assert met[("Vladimir Putin", "Kassym-Jomart Tokayev")]["sources"] == "2"
     claims = rows(corner_store_path, "claims-by-speaker", speaker="Putin")
     assert len(claims) == 3 and {r["claim"] for r in claims} == {"Kazakhstan is our closest ally"}
-    assert claims[0]["headline"] == "Tokayev and Putin"  # article corner-a first
+    assert claims[0]["headline"] == "Tokayev and Putin"  # corner-a (dated) first, corner-b (undated) last
+    assert [c["reported"] for c in claims] == ["2023-11-08", None, None]
     members = {(r["organisation"], r["member"]): r["sources"] for r in rows(corner_store_path, "memberships")}
     assert members == {("Collective Security Treaty Organization", "Kazakhstan"): "2",
                        ("Collective Security Treaty Organization", "Russia"): "1"}
