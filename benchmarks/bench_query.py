@@ -17,7 +17,9 @@ union of the named graphs), fewer times and with a per-run time limit. Oxigraph 
 a worker process (killed after ``--limit`` seconds: a pyoxigraph query cannot be interrupted
 from Python); rdflib runs are stopped by SIGALRM. Printed: p50 / p95 wall-clock milliseconds,
 the Oxigraph worker's CPU time p50 (a shared machine stretches wall time, not CPU time) and the
-rdflib / Oxigraph ratio of the p50s. ``kg query`` runs a query in a worker process
+rdflib / Oxigraph ratio of the p50s, and the p50 of the same query with its rows counted inside
+Oxigraph (``SELECT (COUNT(*) AS ?rows) WHERE { query }``): what is left when no row is read
+out into Python, so the difference is the cost of the result's size alone. ``kg query`` runs a query in a worker process
 (``run_isolated``); that fixed cost is measured once per size as well. Issue #9 target: every
 named query p50 < 100 ms at 1M facts.
 
@@ -223,6 +225,10 @@ def main(argv: list[str] | None = None) -> None:
             for name, text in queries.items():
                 times, rows, why, cpu = worker.run(text, args.reps, args.budget, args.limit)
                 results[name] = {"ox": times, "cpu": cpu, "rows": rows, "ox_why": why}
+                # the same evaluation with no row read out: the result's own cost is the difference
+                counted, _, _, _ = worker.run(f"SELECT (COUNT(*) AS ?rows) WHERE {{\n{text}\n}}",
+                                              args.reps, args.budget, args.limit)
+                results[name]["counted"] = counted
                 print(f"   oxigraph {name}: {len(times)} runs, {sum(times):.2f} s"
                       + (f" ({why})" if why else ""), flush=True)
                 params = TYPICAL.get(name.rstrip("*"))
@@ -273,7 +279,7 @@ def main(argv: list[str] | None = None) -> None:
                   f"derived graphs computed in {info.get('derived_s', 0):.1f} s"
                   + (f"; rdflib parse {rdf_s:.1f} s" if rdf_s is not None else ""))
             print(f"   {'query':20s} {'rows':>6s} {'ox p50':>9s} {'ox p95':>9s} {'cpu p50':>8s} {'n':>3s}"
-                  f" {'rdflib p50':>11s} {'rdflib p95':>11s} {'n':>3s} {'ratio':>7s}")
+                  f" {'counted':>8s} {'rdflib p50':>11s} {'rdflib p95':>11s} {'n':>3s} {'ratio':>7s}")
             for name, r in results.items():
                 ox_p50 = percentile(r["ox"], 50) if r["ox"] else args.limit
                 if "rdf" in r:
@@ -297,7 +303,7 @@ def main(argv: list[str] | None = None) -> None:
                 if r["ox_why"] and r["ox_why"].startswith("error"):
                     ox50 = r["ox_why"]
                 print(f"   {name:20s} {r['rows']:>6} {ox50:>9s} {fmt_ms(r['ox'], 95):>9s}"
-                      f" {fmt_ms(r['cpu'], 50):>8s} {len(r['ox']):>3} {rdf_p50:>11s} {rdf_p95:>11s}"
+                      f" {fmt_ms(r['cpu'], 50):>8s} {len(r['ox']):>3} {fmt_ms(r['counted'], 50):>8s} {rdf_p50:>11s} {rdf_p95:>11s}"
                       f" {rdf_n:>3s} {ratio:>7s}{ok}")
                 summary.append((size, name, r))
             with_params = [(name, r["param"]) for name, r in results.items() if "param" in r]
