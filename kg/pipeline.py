@@ -89,10 +89,12 @@ def read_articles(paths: Iterable[str | Path], failures: list[str],
     """Every readable article under the paths. Problems are appended to ``failures``, one
     line each naming the file: missing, unreadable, empty, binary, too long (more than
     ``max_chars`` characters of text), invalid Unicode, the same text as an article read
-    before, an id naming the same graph as another article's, a folder with no articles. An
-    article read twice (the same id and text: a file given twice, a repeated line) comes once."""
+    before, the id of an article read before with another text (two folders' ``x.txt``, a
+    .jsonl id given twice), an id naming the same graph as another article's, a folder with no
+    articles. An article read twice (the same id and text: a file given twice, a repeated
+    line) comes once."""
     seen_sha: dict[str, str] = {}
-    seen: set[tuple[str, str]] = set()  # (id, sha256) of the articles read
+    seen: dict[str, tuple[str, str]] = {}  # id -> (sha256, where) of the first article with it
     owners: dict[str, str] = {}  # IRI segment -> the article id that has it
     for given in paths:
         try:
@@ -123,10 +125,14 @@ def read_articles(paths: Iterable[str | Path], failures: list[str],
                 if problem:
                     failures.append(f"{_where(article)}: {problem}")
                     continue
+                before = seen.get(article.id)
+                if before is not None:
+                    if before[0] != article.sha256:
+                        failures.append(f"{_where(article)}: id {article.id!r} is also the id of "
+                                        f"{before[1]}, with another text; skipped")
+                    continue  # else the same article again (a file given twice, a repeated line)
+                seen[article.id] = (article.sha256, _where(article))
                 first = seen_sha.setdefault(article.sha256, article.id)
-                if (article.id, article.sha256) in seen:
-                    continue  # the same article again (a file given twice, a repeated line): once is enough
-                seen.add((article.id, article.sha256))
                 if first != article.id:
                     failures.append(f"{_where(article)}: same text as article {first}; skipped")
                     continue
@@ -196,10 +202,11 @@ def _stored_elsewhere(kg: KGStore, articles: list[ArticleRef], failures: list[st
             yield article
 
 
-def reread(refs: list[ArticleRef], failures: list[str]) -> Iterator[Article]:
+def reread(refs: list[ArticleRef], failures: list[str], lost: set[str] | None = None) -> Iterator[Article]:
     """The articles the refs name, read again from their files in order (each file once; a
     .jsonl line is cleaned only when wanted). One whose file changed or went away since it
-    was first read is reported in ``failures`` and left out."""
+    was first read (or whose metadata turned bad) is reported in ``failures``, its id added to
+    ``lost``, and left out."""
     i = 0
     while i < len(refs):
         source = refs[i].source
@@ -216,8 +223,14 @@ def reread(refs: list[ArticleRef], failures: list[str]) -> Iterator[Article]:
                 raise CorpusError("no file to read it from")
             for article in iter_file(Path(source), want):
                 if want(article.id, article.sha256):
-                    del wanted[article.id]
-                    yield article
+                    ref = wanted.pop(article.id)
+                    problem = _article_problem(article, None)  # the text is as checked; its metadata may not be
+                    if problem:
+                        failures.append(f"{_where(ref)}: not built: the file changed while the build ran ({problem})")
+                        if lost is not None:
+                            lost.add(ref.id)
+                    else:
+                        yield article
                 if not wanted:
                     break
         except Exception as exc:  # the file went away or turned bad: its other articles fail below
@@ -226,6 +239,8 @@ def reread(refs: list[ArticleRef], failures: list[str]) -> Iterator[Article]:
             problem = "its text changed"
         for ref in wanted.values():
             failures.append(f"{_where(ref)}: not built: the file changed while the build ran ({problem})")
+            if lost is not None:
+                lost.add(ref.id)
 
 
 def process(articles: Iterable[Article], batch_size: int = 16,
@@ -298,15 +313,15 @@ def build(paths: Iterable[str | Path] | None = None, store: KGStore | str | Path
             todo.append(article)
         if strict and report.failures:
             return _finish(report, kg, t0)
+        lost: set[str] = set()  # ids of articles the second read reported (see reread)
+        texts = reread(todo, report.failures, lost)
         if engine == "local" and workers == 1:
-            results: Iterable[ArticleResult] = process(reread(todo, report.failures),
-                                                       failures=report.failures)
+            results: Iterable[ArticleResult] = process(texts, failures=report.failures)
         else:
             from kg.engines import make_engine
 
             results = _from_engine(make_engine(engine, workers=workers, scheduler=scheduler,
-                                               retries=retries), reread(todo, report.failures),
-                                     report.failures)
+                                               retries=retries), texts, report.failures)
         if strict:  # all or nothing: every article extracted before the first write
             results = list(results)
             if report.failures:
@@ -362,7 +377,7 @@ def build(paths: Iterable[str | Path] | None = None, store: KGStore | str | Path
                 last = batch[-1].article
                 batch, quads_in_batch = [], 0
                 if not going_on:
-                    _stop_writing(results, todo, last, in_a_row, report.failures)
+                    _stop_writing(results, todo, last, in_a_row, report.failures, lost)
                     break
             if progress:
                 progress(i, len(todo), result.article.id)
@@ -407,14 +422,15 @@ def _from_engine(engine, articles: Iterable[Article], failures: list[str]) -> It
 
 
 def _stop_writing(results: Iterable[ArticleResult], todo: list[ArticleRef], last: Article,
-                  in_a_row: int, failures: list[str]) -> None:
+                  in_a_row: int, failures: list[str], lost: set[str]) -> None:
     """The store failed ``in_a_row`` articles in a row: stop the workers and report every
-    article after ``last`` as not written."""
+    article after ``last`` as not written, but those already reported as ``lost`` (an engine
+    reads ahead of what was written)."""
     close = getattr(results, "close", None)
     if close:
         close()  # a generator: stops the engine (its worker processes, its dask tasks)
     rest = todo[next((i for i, a in enumerate(todo) if a.id == last.id), len(todo)) + 1:]
-    for article in rest:
+    for article in (a for a in rest if a.id not in lost):
         failures.append(f"{_where(article)}: not written (the build stopped writing after the "
                         f"store failed {in_a_row} articles in a row)")
 

@@ -327,6 +327,67 @@ def test_pipeline_file_changed_while_the_build_runs_is_reported_not_built(tmp_pa
     assert again.ok and again.articles == 1 and again.skipped == 3
 
 
+def test_pipeline_one_id_with_two_texts_builds_the_first_and_reports_the_second(tmp_path):
+    """Two articles with one id and different texts (a .jsonl id given twice, two folders'
+    x.txt): the first is built, the second reported by name; none is lost without a word."""
+    import json
+
+    text = "President Kassym-Jomart Tokayev visited {} on 1 May 2021."
+    feed = tmp_path / "feed.jsonl"
+    feed.write_text("\n".join(json.dumps({"id": "n1", "text": text.format(c)}) for c in ("Moscow", "Kazan")),
+                    encoding="utf-8")
+    for folder, city in (("a", "Omsk"), ("b", "Sochi")):
+        (tmp_path / folder).mkdir()
+        (tmp_path / folder / "x.txt").write_text(text.format(city), encoding="utf-8")
+    store = KGStore(tmp_path / "s")
+    report = build([feed, tmp_path / "a", tmp_path / "b"], store, validate=False)
+    assert report.articles == 2 and sorted(store.article_ids()) == ["n1", "x"]
+    assert report.failures == [
+        f"{feed}: article n1: id 'n1' is also the id of {feed}: article n1, with another text; skipped",
+        f"{tmp_path / 'b' / 'x.txt'}: id 'x' is also the id of {tmp_path / 'a' / 'x.txt'}, with another text; skipped"]
+    assert {f["object"] for f in _facts(store, "visited")} == {"Moscow", "Omsk"}
+
+
+@pytest.mark.parametrize("workers", [1, 2])
+def test_pipeline_stopped_writing_reports_each_article_once(tmp_path, workers):
+    """When the store keeps failing, every article not written is reported once, also one
+    the second read already reported (workers read ahead of what is written)."""
+    from kg.store import StoreError
+
+    src = _small_corpus(tmp_path / "src", 8)
+    store = KGStore(tmp_path / "s")
+    store.write_batch_quads = 1
+
+    def full(graphs):
+        (src / "a005.txt").write_text("Vladimir Putin visited Astana in 2024.\n", encoding="utf-8")
+        raise StoreError("disk full")
+
+    store.write_graphs = full
+    report = build([src], store, validate=False, workers=workers)
+    assert len(report.failures) == 8, report.failures
+    assert sorted(f.split(":")[0] for f in report.failures) == sorted(str(p) for p in src.glob("*.txt"))
+
+
+def test_pipeline_metadata_turned_bad_between_the_reads_is_reported(tmp_path):
+    """A .jsonl line whose text stays but whose title turns bad before its turn is reported
+    as changed, not built with metadata nobody checked, and the build goes on."""
+    import json
+
+    text = "President Kassym-Jomart Tokayev visited Kazan on 2 May 2021."
+    src = _small_corpus(tmp_path / "src", 1)
+    feed = src / "b.jsonl"
+    feed.write_text(json.dumps({"id": "n1", "title": "Fine", "text": text}) + "\n", encoding="utf-8")
+
+    def spoil(done, total, _id):
+        if done == 1:
+            feed.write_text('{"id": "n1", "title": "Bad \\ud800", "text": %s}\n' % json.dumps(text), encoding="utf-8")
+
+    report = build([src], KGStore(tmp_path / "s"), validate=False, progress=spoil)
+    assert report.articles == 1
+    assert report.failures == [f"{feed}: article n1: not built: the file changed while the build ran "
+                               "(invalid Unicode in its title (a lone surrogate, such as the JSON escape \\ud800))"]
+
+
 def test_pipeline_jsonl_articles_are_read_again_and_a_repeated_one_built_once(tmp_path):
     """Articles of a .jsonl file are built from their lines (each cleaned when its turn
     comes); a line repeated word for word, or the file given twice, builds the article once
