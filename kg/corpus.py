@@ -8,7 +8,9 @@ never from the machine's clock.
 from __future__ import annotations
 
 import datetime as _dt
+import codecs
 import hashlib
+import itertools
 import json
 import os
 import re
@@ -74,12 +76,12 @@ def iter_file(path: Path, want: Callable[[str, str], bool] | None = None) -> Ite
     suffix = path.suffix.lower()
     if suffix not in ARTICLE_SUFFIXES:
         raise CorpusError(f"{path}: unsupported file type (expected {', '.join(ARTICLE_SUFFIXES)})")
+    if suffix == ".jsonl":  # streamed: a feed may be large, and a build holds it while its articles are built
+        yield from _read_jsonl(path, want)
+        return
     data = _read_bytes(path)
     if not data.strip():
         raise CorpusError(f"{path}: empty article")
-    if suffix == ".jsonl":
-        yield from _read_jsonl(path, data, want)
-        return
     sha = hashlib.sha256(data).hexdigest()
     if suffix in HTML_SUFFIXES:
         yield _read_html(path, data, sha)
@@ -94,19 +96,35 @@ def _read_bytes(path: Path) -> bytes:
         raise CorpusError(f"{path}: cannot read ({exc.strerror or type(exc).__name__})") from None
 
 
-def _read_jsonl(path: Path, data: bytes, want: Callable[[str, str], bool] | None = None
-                ) -> Iterator[Article]:
-    text = decode_bytes(data, path).replace("\r\n", "\n").replace("\r", "\n")
-    del data
+def _read_jsonl(path: Path, want: Callable[[str, str], bool] | None = None) -> Iterator[Article]:
+    """A .jsonl file line by line, decoded as :func:`decode_bytes` would decode it whole (the
+    encoding is chosen by a first pass over the bytes): only one line is held at a time."""
+    codec = choose_codec(_chunks(path), path)
     found = False
-    for lineno, line in enumerate(text.split("\n"), start=1):
-        if line.strip():
-            found = True
-            where, id, sha, body, fields = _jsonl_record(path, lineno, line)
-            if want is None or want(id, sha):
-                yield _build_article(body, where=where, id=id, source=str(path), sha256=sha, **fields)
+    try:
+        with open(path, encoding=codec, newline=None) as lines:  # \r\n and \r read as \n
+            for lineno, line in enumerate(lines, start=1):
+                line = line.removesuffix("\n")
+                if line.strip():
+                    found = True
+                    where, id, sha, body, fields = _jsonl_record(path, lineno, line)
+                    if want is None or want(id, sha):
+                        yield _build_article(body, where=where, id=id, source=str(path), sha256=sha, **fields)
+    except OSError as exc:
+        raise CorpusError(f"{path}: cannot read ({exc.strerror or type(exc).__name__})") from None
+    except UnicodeDecodeError:  # the file changed since its encoding was chosen
+        raise CorpusError(f"{path}: not a text file (invalid {codec.upper()})") from None
     if not found:
         raise CorpusError(f"{path}: empty article")
+
+
+def _chunks(path: Path, size: int = 1 << 20) -> Iterator[bytes]:
+    try:
+        with open(path, "rb") as f:
+            while chunk := f.read(size):
+                yield chunk
+    except OSError as exc:
+        raise CorpusError(f"{path}: cannot read ({exc.strerror or type(exc).__name__})") from None
 
 
 def _jsonl_record(path: Path, lineno: int, line: str) -> tuple[str, str, str, str, dict]:
@@ -155,27 +173,52 @@ BINARY_SAMPLE = 1 << 16
 
 def decode_bytes(data: bytes, path: Path | str = "<bytes>") -> str:
     """Decode file bytes: BOMs, UTF-8, else cp1252/latin-1 when the bytes look like text."""
+    return data.decode(choose_codec([data], path))
+
+
+#: the bytes cp1252 leaves undefined (a text with one of them is read as latin-1)
+CP1252_UNDEFINED = re.compile(b"[\x81\x8d\x8f\x90\x9d]")
+
+
+def choose_codec(chunks: Iterable[bytes], path: Path | str = "<bytes>") -> str:
+    """The codec :func:`decode_bytes` decodes a file's bytes with, given as consecutive
+    chunks (the first at least ``BINARY_SAMPLE`` bytes long unless it is all): a byte-order
+    mark's, else UTF-8, else cp1252 (latin-1 if a byte is undefined there) when the bytes
+    look like text. Bad bytes raise :class:`CorpusError` naming ``path``."""
+    chunks = iter(chunks)
+    first = next(chunks, b"")
     for bom, codec in BOMS:
-        if data.startswith(bom):
+        if first.startswith(bom):
+            decoder = codecs.getincrementaldecoder(codec)()
             try:
-                text = data.decode(codec)
+                sample = decoder.decode(first)[:BINARY_SAMPLE]
+                for chunk in chunks:
+                    decoder.decode(chunk)
+                decoder.decode(b"", final=True)
             except UnicodeDecodeError:
                 raise CorpusError(f"{path}: not a text file (invalid {codec.upper()})") from None
-            if _control_share(text[:BINARY_SAMPLE]) > MAX_CONTROL_SHARE:
+            if _control_share(sample) > MAX_CONTROL_SHARE:
                 raise CorpusError(f"{path}: not a text file (binary content)")
-            return text
-    if _looks_binary(data):
-        raise CorpusError(f"{path}: not a text file (binary content)")
-    try:
-        return data.decode("utf-8")
-    except UnicodeDecodeError:
-        pass
-    if not _looks_latin(data):
+            return codec
+    utf8, undefined = codecs.getincrementaldecoder("utf-8")(), False
+    for chunk in itertools.chain([first], chunks):
+        if b"\x00" in chunk or (chunk is first and _looks_binary(first)):
+            raise CorpusError(f"{path}: not a text file (binary content)")
+        undefined = undefined or CP1252_UNDEFINED.search(chunk) is not None
+        if utf8 is not None:
+            try:
+                utf8.decode(chunk)
+            except UnicodeDecodeError:
+                utf8 = None
+    if utf8 is not None:
+        try:
+            utf8.decode(b"", final=True)
+            return "utf-8"
+        except UnicodeDecodeError:
+            pass
+    if not _looks_latin(first):
         raise CorpusError(f"{path}: not a text file (neither UTF-8 nor Latin-1 text)")
-    try:
-        return data.decode("cp1252")
-    except UnicodeDecodeError:
-        return data.decode("latin-1")
+    return "latin-1" if undefined else "cp1252"
 
 
 def _looks_binary(data: bytes) -> bool:

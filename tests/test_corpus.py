@@ -383,3 +383,28 @@ def test_corpus_html_metadata_from_trafilatura(tmp_path):
         "Tokayev visits Moscow", "2022-11-28", "Steppe News", "https://steppe.example/a")
     assert "part 3." in article.text
     assert "alert" not in article.text and "Privacy Policy" not in article.text
+
+
+def test_corpus_jsonl_feed_is_read_a_line_at_a_time(tmp_path):
+    """A build holds a .jsonl feed's reader while the feed's articles are built: it keeps the
+    line it is at, not the file (the whole feed held, decoded and split, was ~3× its size)."""
+    import gc
+    import tracemalloc
+
+    from kg.corpus import iter_file
+
+    body = "President Kassym-Jomart Tokayev visited Moscow and met Vladimir Putin. " * 40
+    lines = [json.dumps({"id": f"n{i}", "text": f"{i} {body}"}) for i in range(2000)]
+    feed = _write(tmp_path, "feed.jsonl", "\r\n".join(lines).encode("utf-8-sig"))
+    gc.collect()
+    tracemalloc.start()
+    try:
+        articles = iter_file(feed)
+        first = next(articles)
+        gc.collect()
+        held = tracemalloc.get_traced_memory()[0]
+    finally:
+        tracemalloc.stop()
+    assert first.id == "n0" and first.text.startswith("0 President")
+    assert held < feed.stat().st_size / 20, (held, feed.stat().st_size)
+    assert [a.id for a in articles][-1] == "n1999"  # and the rest follow, each once
