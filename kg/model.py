@@ -24,7 +24,7 @@ class Article:
     date: str | None = None  # ISO date of publication, as precise as known
     outlet: str | None = None
     url: str | None = None
-    sha256: str = ""  # of the raw bytes read
+    sha256: str = ""  # of the raw bytes read (a .jsonl line: of its text and metadata, not its id)
     source: str | None = None  # the file it was read from
 
 

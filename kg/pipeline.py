@@ -205,8 +205,7 @@ def _stored_elsewhere(kg: KGStore, articles: list[ArticleRef], failures: list[st
 def reread(refs: list[ArticleRef], failures: list[str], lost: set[str] | None = None) -> Iterator[Article]:
     """The articles the refs name, read again from their files in order (each file once; a
     .jsonl line is cleaned only when wanted). One whose file changed or went away since it
-    was first read (or whose metadata turned bad) is reported in ``failures``, its id added to
-    ``lost``, and left out."""
+    was first read is reported in ``failures``, its id added to ``lost``, and left out."""
     i = 0
     while i < len(refs):
         source = refs[i].source
@@ -222,21 +221,15 @@ def reread(refs: list[ArticleRef], failures: list[str], lost: set[str] | None = 
             if source is None:
                 raise CorpusError("no file to read it from")
             for article in iter_file(Path(source), want):
-                if want(article.id, article.sha256):
-                    ref = wanted.pop(article.id)
-                    problem = _article_problem(article, None)  # the text is as checked; its metadata may not be
-                    if problem:
-                        failures.append(f"{_where(ref)}: not built: the file changed while the build ran ({problem})")
-                        if lost is not None:
-                            lost.add(ref.id)
-                    else:
-                        yield article
+                if want(article.id, article.sha256):  # the hash covers its text and metadata
+                    del wanted[article.id]
+                    yield article
                 if not wanted:
                     break
         except Exception as exc:  # the file went away or turned bad: its other articles fail below
             problem = str(exc) if isinstance(exc, CorpusError) else _describe(exc)
         else:
-            problem = "its text changed"
+            problem = "its content changed"
         for ref in wanted.values():
             failures.append(f"{_where(ref)}: not built: the file changed while the build ran ({problem})")
             if lost is not None:

@@ -343,7 +343,7 @@ def test_corpus_jsonl_articles(tmp_path):
     assert second.id == "feed_3" and second.text == "Putin visited Astana."
     import hashlib
 
-    assert second.sha256 == hashlib.sha256("Putin visited Astana.".encode()).hexdigest()
+    assert second.sha256 == hashlib.sha256(json.dumps({"text": "Putin visited Astana."}).encode()).hexdigest()
 
 
 def test_corpus_jsonl_bad_line_names_file_and_line(tmp_path):

@@ -385,7 +385,30 @@ def test_pipeline_metadata_turned_bad_between_the_reads_is_reported(tmp_path):
     report = build([src], KGStore(tmp_path / "s"), validate=False, progress=spoil)
     assert report.articles == 1
     assert report.failures == [f"{feed}: article n1: not built: the file changed while the build ran "
-                               "(invalid Unicode in its title (a lone surrogate, such as the JSON escape \\ud800))"]
+                               "(its content changed)"]
+
+
+def test_pipeline_jsonl_corrected_metadata_is_rebuilt_and_a_copy_under_another_id_skipped(tmp_path):
+    """A .jsonl line whose title or date is corrected is built again (not skipped as
+    unchanged); the same record under a second id is the same article, reported as such."""
+    import json
+
+    text = "President Kassym-Jomart Tokayev visited Moscow on 2 May 2021."
+    feed = tmp_path / "feed.jsonl"
+    store = KGStore(tmp_path / "s")
+    feed.write_text(json.dumps({"id": "n1", "title": "Old", "date": "2021-05-02", "text": text}) + "\n",
+                    encoding="utf-8")
+    assert build([feed], store, validate=False).articles == 1
+    record = {"title": "New", "date": "2022-06-03", "text": text}
+    feed.write_text(json.dumps({"id": "n1", **record}) + "\n" + json.dumps({"id": "copy", **record}) + "\n",
+                    encoding="utf-8")
+    report = build([feed], store, validate=False)
+    assert report.articles == 1 and report.skipped == 0
+    assert report.failures == [f"{feed}: article copy: same text as article n1; skipped"]
+    headlines = {str(r[0].value) for r in store.query(
+        "SELECT ?h WHERE { GRAPH ?g { ?a <https://schema.org/headline> ?h } }")}
+    assert headlines == {"New"}
+    assert build([feed], store, validate=False).skipped == 1  # and once built, it is unchanged
 
 
 def test_pipeline_jsonl_articles_are_read_again_and_a_repeated_one_built_once(tmp_path):
