@@ -7,13 +7,14 @@ never from the machine's clock.
 """
 from __future__ import annotations
 
-import datetime as _dt
 import codecs
+import datetime as _dt
 import hashlib
 import itertools
 import json
 import os
 import re
+import stat
 from pathlib import Path
 from typing import Callable, Iterable, Iterator
 
@@ -76,6 +77,12 @@ def iter_file(path: Path, want: Callable[[str, str], bool] | None = None) -> Ite
     suffix = path.suffix.lower()
     if suffix not in ARTICLE_SUFFIXES:
         raise CorpusError(f"{path}: unsupported file type (expected {', '.join(ARTICLE_SUFFIXES)})")
+    try:
+        regular = stat.S_ISREG(path.stat().st_mode)
+    except OSError:
+        regular = True  # reading it names the problem
+    if not regular:  # a pipe or a device would block the build or never end
+        raise CorpusError(f"{path}: not a regular file")
     if suffix == ".jsonl":  # streamed: a feed may be large, and a build holds it while its articles are built
         yield from _read_jsonl(path, want)
         return
@@ -102,9 +109,9 @@ def _read_jsonl(path: Path, want: Callable[[str, str], bool] | None = None) -> I
     codec = choose_codec(_chunks(path), path)
     found = False
     try:
-        with open(path, encoding=codec, newline=None) as lines:  # \r\n and \r read as \n
+        with open(path, encoding=codec, newline="\n") as lines:  # JSON Lines end at \n (or \r\n)
             for lineno, line in enumerate(lines, start=1):
-                line = line.removesuffix("\n")
+                line = line.removesuffix("\n").removesuffix("\r")
                 if line.strip():
                     found = True
                     where, id, sha, body, fields = _jsonl_record(path, lineno, line)
@@ -118,7 +125,8 @@ def _read_jsonl(path: Path, want: Callable[[str, str], bool] | None = None) -> I
         raise CorpusError(f"{path}: empty article")
 
 
-def _chunks(path: Path, size: int = 1 << 20) -> Iterator[bytes]:
+def _chunks(path: Path, size: int = 1 << 18) -> Iterator[bytes]:
+    """The file's bytes, 256 KiB at a time (the first holds ``choose_codec``'s sample even in UTF-32)."""
     try:
         with open(path, "rb") as f:
             while chunk := f.read(size):
@@ -133,7 +141,8 @@ def _jsonl_record(path: Path, lineno: int, line: str) -> tuple[str, str, str, st
     try:
         record = json.loads(line)
     except json.JSONDecodeError as exc:
-        raise CorpusError(f"{where}: bad JSON line ({exc.msg} at column {exc.colno})") from None
+        at = "" if exc.msg.endswith(" at") else " at"  # "Unterminated string starting at"
+        raise CorpusError(f"{where}: bad JSON line ({exc.msg}{at} column {exc.colno})") from None
     if not isinstance(record, dict):
         raise CorpusError(f"{where}: bad JSON line (expected an object)")
     body = record.get("text")

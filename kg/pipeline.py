@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Callable, Iterable, Iterator
 
 from kg import __version__
-from kg.corpus import ARTICLE_SUFFIXES, CorpusError, iter_file, iter_paths, read_file
+from kg.corpus import ARTICLE_SUFFIXES, CorpusError, iter_file, iter_paths
 from kg.extract import VERSION as EXTRACTOR_VERSION
 from kg.extract import extract_facts
 from kg.gazetteer import GAZETTEER_PATH, load_gazetteer
@@ -85,17 +85,20 @@ def version_tag() -> str:
 
 
 def read_articles(paths: Iterable[str | Path], failures: list[str],
-                  max_chars: int | None = DEFAULT_MAX_CHARS) -> Iterator[Article]:
-    """Every readable article under the paths. Problems are appended to ``failures``, one
-    line each naming the file: missing, unreadable, empty, binary, too long (more than
-    ``max_chars`` characters of text), invalid Unicode, the same text as an article read
-    before, the id of an article read before with another text (two folders' ``x.txt``, a
-    .jsonl id given twice), an id naming the same graph as another article's, a folder with no
-    articles. An article read twice (the same id and text: a file given twice, a repeated
-    line) comes once."""
-    seen_sha: dict[str, str] = {}
-    seen: dict[str, tuple[str, str]] = {}  # id -> (sha256, where) of the first article with it
-    owners: dict[str, str] = {}  # IRI segment -> the article id that has it
+                  max_chars: int | None = DEFAULT_MAX_CHARS) -> Iterator[ArticleRef]:
+    """The id and hash of every readable article under the paths (its text is read again
+    when its turn comes: :func:`reread`). Each file is read an article at a time and only
+    these are kept, so a large .jsonl feed is never held. Problems are appended to
+    ``failures``, one line each naming the file: missing, not a regular file, unreadable,
+    empty, binary, too long (more than ``max_chars`` characters of text), invalid Unicode, the
+    same text as an article taken before, the id of an article taken before with another text
+    (two folders' ``x.txt``, a .jsonl id given twice), an id naming the same graph as another
+    article's, a folder with no articles; a .jsonl file with a bad line is left out whole. An
+    article read twice (the same id and text: a file given twice, a repeated line) comes once."""
+    read: set[tuple[str, str]] = set()  # (id, sha256) of every article read
+    taken: dict[str, tuple[str, str]] = {}  # id -> (sha256, where) of the article taken with it
+    by_sha: dict[str, str] = {}  # sha256 -> the id of the article taken with it
+    owners: dict[str, str] = {}  # IRI segment -> the id of the article taken with it
     for given in paths:
         try:
             files = list(iter_paths([given]))
@@ -109,8 +112,9 @@ def read_articles(paths: Iterable[str | Path], failures: list[str],
             if problem:
                 failures.append(f"{path}: {problem}")
                 continue
-            try:
-                articles = read_file(path)
+            try:  # the whole file first: one bad line leaves it out
+                found = [(ArticleRef(a.id, a.sha256, a.source), _article_problem(a, max_chars))
+                         for a in iter_file(path)]
             except CorpusError as exc:
                 failures.append(str(exc))
                 continue
@@ -120,31 +124,27 @@ def read_articles(paths: Iterable[str | Path], failures: list[str],
             except Exception as exc:  # an odd file never stops the build
                 failures.append(f"{path}: cannot read ({_describe(exc)})")
                 continue
-            for article in articles:
-                problem = _article_problem(article, max_chars)
+            for ref, problem in found:
+                if (ref.id, ref.sha256) in read:
+                    continue  # the same article again (a file given twice, a repeated line)
+                read.add((ref.id, ref.sha256))
                 if problem:
-                    failures.append(f"{_where(article)}: {problem}")
-                    continue
-                before = seen.get(article.id)
-                if before is not None:
-                    if before[0] != article.sha256:
-                        failures.append(f"{_where(article)}: id {article.id!r} is also the id of "
-                                        f"{before[1]}, with another text; skipped")
-                    continue  # else the same article again (a file given twice, a repeated line)
-                seen[article.id] = (article.sha256, _where(article))
-                first = seen_sha.setdefault(article.sha256, article.id)
-                if first != article.id:
-                    failures.append(f"{_where(article)}: same text as article {first}; skipped")
-                    continue
-                owner = owners.setdefault(safe_id(article.id), article.id)
-                if owner != article.id:
-                    failures.append(f"{_where(article)}: id {article.id!r} names the same graph "
-                                    f"as article {owner!r}; skipped")
-                    continue
-                yield article
+                    failures.append(f"{_where(ref)}: {problem}")
+                elif ref.id in taken:
+                    failures.append(f"{_where(ref)}: id {ref.id!r} is also the id of "
+                                    f"{taken[ref.id][1]}, with another text; skipped")
+                elif by_sha.get(ref.sha256, ref.id) != ref.id:
+                    failures.append(f"{_where(ref)}: same text as article {by_sha[ref.sha256]}; skipped")
+                elif owners.get(safe_id(ref.id), ref.id) != ref.id:
+                    failures.append(f"{_where(ref)}: id {ref.id!r} names the same graph "
+                                    f"as article {owners[safe_id(ref.id)]!r}; skipped")
+                else:
+                    taken[ref.id] = (ref.sha256, _where(ref))
+                    by_sha[ref.sha256] = owners[safe_id(ref.id)] = ref.id
+                    yield ref
 
 
-def _where(article: Article) -> str:
+def _where(article: Article | ArticleRef) -> str:
     """How a message names an article: its file, and its id when the file holds several."""
     source = article.source or article.id
     return f"{source}: article {article.id}" if source.lower().endswith(".jsonl") else source
@@ -163,7 +163,7 @@ def _oversized_file(path: Path, max_chars: int | None) -> str | None:
     try:
         size = path.stat().st_size
     except OSError:
-        return None  # read_file names the problem
+        return None  # reading it names the problem
     if size > 4 * max_chars + 4:
         return (f"too long ({size:,} bytes: more than {max_chars:,} characters in any encoding; "
                 "raise --max-chars)")
@@ -296,8 +296,7 @@ def build(paths: Iterable[str | Path] | None = None, store: KGStore | str | Path
         tag = version_tag()
         todo = []
         # first read: which articles to build (only ids and hashes are kept; see reread)
-        articles = [ArticleRef(a.id, a.sha256, a.source)
-                    for a in read_articles(paths or [DEFAULT_CORPUS], report.failures, max_chars)]
+        articles = list(read_articles(paths or [DEFAULT_CORPUS], report.failures, max_chars))
         for article in _stored_elsewhere(kg, articles, report.failures):
             if not force and kg.article_sha(article.id) == article.sha256 \
                     and kg.article_version(article.id) == tag:

@@ -411,6 +411,49 @@ def test_pipeline_jsonl_corrected_metadata_is_rebuilt_and_a_copy_under_another_i
     assert build([feed], store, validate=False).skipped == 1  # and once built, it is unchanged
 
 
+def test_pipeline_first_read_keeps_ids_and_hashes_of_a_feed_not_its_texts(tmp_path):
+    """Deciding what to build reads a large .jsonl feed an article at a time and keeps only
+    ids and hashes: its peak memory is a small part of the feed."""
+    import gc
+    import json
+    import tracemalloc
+
+    from kg.pipeline import read_articles
+
+    body = "President Kassym-Jomart Tokayev visited Moscow and met Vladimir Putin. " * 200
+    feed = tmp_path / "feed.jsonl"
+    feed.write_text("\n".join(json.dumps({"id": f"n{i}", "text": f"{i} {body}"}) for i in range(500)),
+                    encoding="utf-8")
+    failures: list[str] = []
+    warm = tmp_path / "warm.jsonl"  # what a first read sets up once (caches, compiled patterns)
+    warm.write_text(json.dumps({"id": "w", "text": "Putin visited Astana on 2 May 2021."}), encoding="utf-8")
+    list(read_articles([warm], failures))
+    gc.collect()
+    tracemalloc.start()
+    try:
+        refs = list(read_articles([feed], failures))
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert not failures and len(refs) == 500 and not hasattr(refs[0], "text")
+    assert peak < feed.stat().st_size / 5, (peak, feed.stat().st_size)
+
+
+def test_pipeline_an_article_refused_does_not_take_its_id(tmp_path):
+    """A line refused as the copy of another keeps no claim on its id: a later line with that
+    id and its own text is built."""
+    import json
+
+    text = "President Kassym-Jomart Tokayev visited {} on 1 May 2021."
+    feed = tmp_path / "feed.jsonl"
+    feed.write_text("\n".join(json.dumps({"id": i, "text": text.format(c)})
+                              for i, c in (("j1", "Moscow"), ("j2", "Moscow"), ("j2", "Kazan"))), encoding="utf-8")
+    store = KGStore(tmp_path / "s")
+    report = build([feed], store, validate=False)
+    assert report.failures == [f"{feed}: article j2: same text as article j1; skipped"]
+    assert sorted(store.article_ids()) == ["j1", "j2"]
+
+
 def test_pipeline_jsonl_articles_are_read_again_and_a_repeated_one_built_once(tmp_path):
     """Articles of a .jsonl file are built from their lines (each cleaned when its turn
     comes); a line repeated word for word, or the file given twice, builds the article once

@@ -741,3 +741,31 @@ def test_robustness_export_round_trip_of_hostile_text(scratch, tmp_path_factory,
         {f.claim for f in facts if f.predicate == "said"}
     assert {r["article"] for r in rows} == {article.id}
     assert rows == list(iter_facts(scratch))
+
+
+def test_robustness_a_pipe_named_like_an_article_is_reported_not_waited_on(tmp_path):
+    """A FIFO (or device) with an article's suffix would block the build forever: it is
+    reported as not a regular file, and the other files are built."""
+    import os
+
+    from kg.pipeline import read_articles
+
+    src = tmp_path / "src"
+    src.mkdir()
+    os.mkfifo(src / "p.txt")
+    os.mkfifo(src / "q.jsonl")
+    (src / "r.txt").write_text("President Kassym-Jomart Tokayev visited Moscow.", encoding="utf-8")
+    failures: list[str] = []
+    refs = list(read_articles([src], failures))
+    assert [r.id for r in refs] == ["r"]
+    assert failures == [f"{src / 'p.txt'}: not a regular file", f"{src / 'q.jsonl'}: not a regular file"]
+
+
+def test_robustness_jsonl_record_with_a_raw_carriage_return_is_one_line(tmp_path):
+    """JSON Lines end at \\n (\\r\\n too): a raw CR between a record's tokens is JSON
+    whitespace, not a line break."""
+    from kg.corpus import read_file
+
+    feed = tmp_path / "f.jsonl"
+    feed.write_bytes(b'{"id": "r1",\r "text": "Tokayev visited Moscow."}\r\n{"id": "r2", "text": "Putin visited Astana."}\n')
+    assert [a.id for a in read_file(feed)] == ["r1", "r2"]

@@ -59,10 +59,10 @@ def in_process(articles: list[Article]) -> dict[str, set]:
 
 
 def seed_articles(paths=SMALL) -> list[Article]:
-    from kg.pipeline import read_articles
+    from kg.pipeline import read_articles, reread
 
     failures: list[str] = []
-    articles = list(read_articles(paths, failures))
+    articles = list(reread(list(read_articles(paths, failures)), failures))
     assert not failures
     return articles
 
