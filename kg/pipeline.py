@@ -184,22 +184,35 @@ def _article_problem(article: Article, max_chars: int | None) -> str | None:
 
 
 def _stored_elsewhere(kg: KGStore, articles: list[ArticleRef], failures: list[str]) -> Iterator[ArticleRef]:
-    """Leave out an article whose text is stored under another id (a renamed or copied file:
-    `kg remove` the old id first), or whose id names the graph of another stored article.
-    Looked up per article, so the cost does not grow with the store."""
-    now = {a.id: a.sha256 for a in articles}
-    for article in articles:
-        # another article with this text that stays stored after this build
-        other = next((i for i in kg.article_ids_with_sha(article.sha256)
-                      if i != article.id and now.get(i, article.sha256) == article.sha256), None)
-        owner = kg.article_id_in(article_iri(article.id))
-        if other is not None:
-            failures.append(f"{_where(article)}: same text as article {other}, already in the store; skipped")
-        elif owner not in (None, article.id):
-            failures.append(f"{_where(article)}: id {article.id!r} names the same graph as article "
-                            f"{owner!r}, already in the store; skipped")
+    """Leave out an article whose text is stored under another id that keeps it after this
+    build (a renamed or copied file: `kg remove` the old id first), or whose id names the
+    graph of another stored article. An article left out keeps its stored text, which can make
+    another a copy in turn (files renamed in a chain: b to c, a to b): decided again until
+    nothing changes (each round only adds). Looked up once per article, so the cost does not
+    grow with the store."""
+    # per article: the other stored ids with its text, and the stored id its graph IRI names
+    found = [([i for i in kg.article_ids_with_sha(a.sha256) if i != a.id], kg.article_id_in(article_iri(a.id)))
+             for a in articles]
+    out: dict[str, str] = {}  # id -> why it is left out
+    while True:
+        now = {a.id: a.sha256 for a in articles if a.id not in out}  # the texts this build stores
+        before = len(out)
+        for a, (others, owner) in zip(articles, found):
+            if a.id in out:
+                continue
+            # a stored article with this text that this build does not give another text keeps it
+            other = next((i for i in others if now.get(i, a.sha256) == a.sha256), None)
+            if other is not None:
+                out[a.id] = f"same text as article {other}, already in the store; skipped"
+            elif owner not in (None, a.id):
+                out[a.id] = f"id {a.id!r} names the same graph as article {owner!r}, already in the store; skipped"
+        if len(out) == before:
+            break
+    for a in articles:
+        if a.id in out:
+            failures.append(f"{_where(a)}: {out[a.id]}")
         else:
-            yield article
+            yield a
 
 
 def reread(refs: list[ArticleRef], failures: list[str], lost: set[str] | None = None) -> Iterator[Article]:

@@ -454,6 +454,28 @@ def test_pipeline_an_article_refused_does_not_take_its_id(tmp_path):
     assert sorted(store.article_ids()) == ["j1", "j2"]
 
 
+def test_pipeline_files_renamed_in_a_chain_leave_one_copy_of_each_text(tmp_path):
+    """a and b built; then b renamed c and a renamed b. The new b is the stored a's text (left
+    out: `kg remove a` first), so the stored b keeps its text, and c, the same text, is left
+    out too: no text is stored twice (it would count its facts' sources twice)."""
+    src = tmp_path / "src"
+    src.mkdir()
+    texts = {"a": "President Kassym-Jomart Tokayev visited Moscow on 1 May 2021.",
+             "b": "Vladimir Putin visited Astana on 2 June 2022."}
+    for name, text in texts.items():
+        (src / f"{name}.txt").write_text(text, encoding="utf-8")
+    store = KGStore(tmp_path / "s")
+    assert build([src], store, validate=False).articles == 2
+    (src / "b.txt").rename(src / "c.txt")
+    (src / "a.txt").rename(src / "b.txt")
+    report = build([src], store, validate=False)
+    assert report.articles == 0
+    assert report.failures == [f"{src / 'b.txt'}: same text as article a, already in the store; skipped",
+                               f"{src / 'c.txt'}: same text as article b, already in the store; skipped"]
+    assert sorted(store.article_ids()) == ["a", "b"]
+    assert len(set(store.article_sha(i) for i in ("a", "b"))) == 2
+
+
 def test_pipeline_jsonl_articles_are_read_again_and_a_repeated_one_built_once(tmp_path):
     """Articles of a .jsonl file are built from their lines (each cleaned when its turn
     comes); a line repeated word for word, or the file given twice, builds the article once
