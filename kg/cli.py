@@ -32,7 +32,10 @@ def open_store(path: str, read_only: bool = True) -> KGStore:
     from kg.remote import connect
 
     try:
-        return connect(path, read_only=read_only, create=not read_only)
+        kg = connect(path, read_only=read_only, create=not read_only)
+        if read_only and kg.derived_flagged():
+            err.print(kg.STALE_NOTE, highlight=False, markup=False, soft_wrap=True)
+        return kg
     except StoreError as exc:
         fail(str(exc))
 
@@ -151,7 +154,7 @@ def query(sparql: Optional[str] = typer.Argument(None, help="A SPARQL query."),
     except q.QueryError as exc:
         fail(str(exc))
     for note in res.notes:
-        err.print(note, highlight=False)
+        err.print(note, highlight=False, markup=False, soft_wrap=True)
     if res.table is not None:
         from rich.text import Text
 

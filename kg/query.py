@@ -336,6 +336,10 @@ def _execute(req: dict, store=None) -> tuple[dict, bytes]:
             return {"ok": False, "error": f"{req['store']}: {str(exc).splitlines()[0] if str(exc) else exc}"}, b""
     try:
         params, notes = resolve_entity_names(store, req["params"], req["entity_params"], prefixes)
+        if store.query("ASK { GRAPH kzr:status { ?s ?p ?o } }", prefixes=prefixes):  # see KGStore.derived_flagged
+            from kg.store import KGStore
+
+            notes.append(KGStore.STALE_NOTE)
         result = store.query(req["query"], prefixes=prefixes, use_default_graph_as_union=req["union"],
                              substitutions=bind(params, prefixes))
         header = {"ok": True, "notes": notes}

@@ -252,10 +252,18 @@ class KGStore:
     # date removes that record. So a store's derived graphs are up to date, or flagged (an
     # interrupted build; the next one recomputes them all), or missing (an empty store).
 
+    #: what a reading command prints when the derived graphs are flagged
+    STALE_NOTE = ("note: entity labels, counts and corroboration are out of date (a build or removal was "
+                  "interrupted): answers that use them may be stale or empty until `kg build` runs again")
+
     def derived_up_to_date(self) -> bool:
         """Both derived graphs exist and no interrupted change left them flagged."""
         return (all(self.ox.contains_named_graph(g) for g in DERIVED_GRAPHS)
                 and not self.ox.contains_named_graph(STATUS_GRAPH))
+
+    def derived_flagged(self) -> bool:
+        """An interrupted build or removal left the derived graphs out of date."""
+        return self.ox.contains_named_graph(STATUS_GRAPH)
 
     def mark_derived_out_of_date(self) -> None:
         """Flag the derived graphs (one small transaction) before article graphs change."""

@@ -56,3 +56,29 @@ def test_cli_build_reports_bad_file_and_keeps_going(tmp_path):
     result = runner.invoke(app, ["query", "--store", str(store),
                                  "SELECT ?p WHERE { ?x kzo:visited ?p }", "--format", "csv"])
     assert "city_moscow" in result.stdout
+
+
+def test_cli_reading_commands_say_when_derived_graphs_are_out_of_date(tmp_path):
+    """After an interrupted build the entity labels and counts may be stale or missing: query,
+    stats and export say so on stderr (answers still come), and a build clears it."""
+    from kg.store import KGStore
+
+    src = tmp_path / "in"
+    src.mkdir()
+    (src / "ok.txt").write_text("Kazakh President Kassym-Jomart Tokayev visited Moscow on "
+                                "November 28, 2022, where he met Russian President Vladimir Putin.\n")
+    store = tmp_path / "store"
+    assert runner.invoke(app, ["build", str(src), "--store", str(store), "--no-validate"]).exit_code == 0
+    commands = [["query", "--name", "most-mentioned"], ["stats"],
+                ["export", "--format", "facts", "-o", str(tmp_path / "f.jsonl")]]
+    for command in commands:
+        assert "out of date" not in runner.invoke(app, [*command, "--store", str(store)]).stderr
+    kg = KGStore(store)
+    kg.mark_derived_out_of_date()  # as a build stopped after its first write leaves it
+    kg.close()
+    for command in commands:
+        result = runner.invoke(app, [*command, "--store", str(store)])
+        assert result.exit_code == 0, result.output
+        assert "out of date (a build or removal was interrupted)" in result.stderr, command
+    assert runner.invoke(app, ["build", str(src), "--store", str(store), "--no-validate"]).exit_code == 0
+    assert "out of date" not in runner.invoke(app, ["stats", "--store", str(store)]).stderr
