@@ -71,8 +71,9 @@ def read_file(path: Path) -> list[Article]:
 
 def iter_file(path: Path, want: Callable[[str, str], bool] | None = None) -> Iterator[Article]:
     """The articles of one file as ``read_file`` gives them, made one at a time. Given
-    ``want(id, sha256)``, a .jsonl line whose article is not wanted is left out before it
-    is cleaned. A bad line raises when it is reached."""
+    ``want(id, sha256)``, an article that is not wanted is left out before it is decoded and
+    cleaned (its id and hash come from the raw bytes or .jsonl line). A bad line raises when
+    it is reached."""
     path = Path(path)
     suffix = path.suffix.lower()
     if suffix not in ARTICLE_SUFFIXES:
@@ -90,6 +91,8 @@ def iter_file(path: Path, want: Callable[[str, str], bool] | None = None) -> Ite
     if not data.strip():
         raise CorpusError(f"{path}: empty article")
     sha = hashlib.sha256(data).hexdigest()
+    if want is not None and not want(path.stem, sha):
+        return
     if suffix in HTML_SUFFIXES:
         yield _read_html(path, data, sha)
     else:

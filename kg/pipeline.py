@@ -1,6 +1,7 @@
 """``kg build``: articles -> NLP -> facts -> the store, incremental and idempotent."""
 from __future__ import annotations
 
+import functools
 import hashlib
 import time
 from collections import Counter
@@ -85,7 +86,8 @@ def version_tag() -> str:
 
 
 def read_articles(paths: Iterable[str | Path], failures: list[str],
-                  max_chars: int | None = DEFAULT_MAX_CHARS) -> Iterator[ArticleRef]:
+                  max_chars: int | None = DEFAULT_MAX_CHARS,
+                  unchanged: Callable[[str, str], bool] | None = None) -> Iterator[ArticleRef]:
     """The id and hash of every readable article under the paths (its text is read again
     when its turn comes: :func:`reread`). Each file is read an article at a time and only
     these are kept, so a large .jsonl feed is never held. Problems are appended to
@@ -94,7 +96,9 @@ def read_articles(paths: Iterable[str | Path], failures: list[str],
     same text as an article taken before, the id of an article taken before with another text
     (two folders' ``x.txt``, a .jsonl id given twice), an id naming the same graph as another
     article's, a folder with no articles; a .jsonl file with a bad line is left out whole. An
-    article read twice (the same id and text: a file given twice, a repeated line) comes once."""
+    article read twice (the same id and text: a file given twice, a repeated line) comes once.
+    An article ``unchanged(id, sha256)`` says is stored as it is (checked when it was built)
+    is neither decoded nor cleaned nor checked again: a rebuild reads mostly bytes."""
     read: set[tuple[str, str]] = set()  # (id, sha256) of every article read
     taken: dict[str, tuple[str, str]] = {}  # id -> (sha256, where) of the article taken with it
     by_sha: dict[str, str] = {}  # sha256 -> the id of the article taken with it
@@ -112,9 +116,17 @@ def read_articles(paths: Iterable[str | Path], failures: list[str],
             if problem:
                 failures.append(f"{path}: {problem}")
                 continue
+            found: list[tuple[ArticleRef, str | None]] = []
+
+            def want(id: str, sha: str, path=path, found=found) -> bool:
+                if unchanged is not None and unchanged(id, sha):
+                    found.append((ArticleRef(id, sha, str(path)), None))
+                    return False
+                return True
+
             try:  # the whole file first: one bad line leaves it out
-                found = [(ArticleRef(a.id, a.sha256, a.source), _article_problem(a, max_chars))
-                         for a in iter_file(path)]
+                for a in iter_file(path, want):
+                    found.append((ArticleRef(a.id, a.sha256, a.source), _article_problem(a, max_chars)))
             except CorpusError as exc:
                 failures.append(str(exc))
                 continue
@@ -309,10 +321,13 @@ def build(paths: Iterable[str | Path] | None = None, store: KGStore | str | Path
         tag = version_tag()
         todo = []
         # first read: which articles to build (only ids and hashes are kept; see reread)
-        articles = list(read_articles(paths or [DEFAULT_CORPUS], report.failures, max_chars))
+        @functools.cache  # asked while reading and again below (a remote store answers each by HTTP)
+        def unchanged(id: str, sha: str) -> bool:
+            return not force and kg.article_sha(id) == sha and kg.article_version(id) == tag
+
+        articles = list(read_articles(paths or [DEFAULT_CORPUS], report.failures, max_chars, unchanged))
         for article in _stored_elsewhere(kg, articles, report.failures):
-            if not force and kg.article_sha(article.id) == article.sha256 \
-                    and kg.article_version(article.id) == tag:
+            if unchanged(article.id, article.sha256):
                 report.skipped += 1
                 continue
             todo.append(article)

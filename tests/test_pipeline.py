@@ -286,6 +286,30 @@ def _small_corpus(folder, n):
     return folder
 
 
+def test_pipeline_rebuild_cleans_only_what_changed(tmp_path, monkeypatch):
+    """Rerunning a build over a folder reads bytes: an article stored as it is, .txt or a
+    .jsonl line, is neither decoded nor cleaned again; a changed one is (read twice)."""
+    import json
+
+    import kg.corpus
+
+    src = _small_corpus(tmp_path / "src", 4)
+    (src / "feed.jsonl").write_text("\n".join(json.dumps({"id": f"n{i}", "text": f"Vladimir Putin visited "
+                                                          f"Astana on {i + 1} May 2021."}) for i in range(3)),
+                                    encoding="utf-8")
+    store = KGStore(tmp_path / "s")
+    assert build([src], store, validate=False).articles == 7
+    cleaned = []
+    real = kg.corpus.clean_text
+    monkeypatch.setattr(kg.corpus, "clean_text", lambda text: cleaned.append(text) or real(text))
+    again = build([src], store, validate=False)
+    assert (again.articles, again.skipped, cleaned) == (0, 7, [])
+    (src / "a002.txt").write_text("Vladimir Putin visited Omsk on 9 May 2023.\n", encoding="utf-8")
+    third = build([src], store, validate=False)
+    assert (third.articles, third.skipped) == (1, 6)
+    assert len(cleaned) == 2 and all("Omsk" in text for text in cleaned)
+
+
 @pytest.mark.parametrize("workers", [1, 2])
 def test_pipeline_build_holds_a_few_articles_not_the_corpus(tmp_path, workers):
     """Memory does not grow with the corpus: while a build runs, the articles it holds are
