@@ -83,9 +83,9 @@ def main(argv: list[str] | None = None) -> None:
 
         # what process parallelism can give the NLP stage on this machine
         from kg.nlp import load_pipeline
-        from kg.pipeline import read_articles
+        from kg.pipeline import read_articles, reread
 
-        texts = [a.text for a in read_articles([corpus], [])]
+        texts = [a.text for a in reread(list(read_articles([corpus], [])), [])]
         words = sum(len(t.split()) for t in texts)
         nlp = load_pipeline()
         res = {}

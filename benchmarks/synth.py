@@ -58,13 +58,13 @@ def article_graphs(n: int = 40, seed: int = 0, cache: Path = DEFAULT_CACHE,
         import pyoxigraph as ox
 
         import corpus as gen
-        from kg.pipeline import process, read_articles
+        from kg.pipeline import process, read_articles, reread
 
         t = time.perf_counter()
         with tempfile.TemporaryDirectory(prefix="kzbench-synth-") as tmp:
             gen.generate(n, Path(tmp), seed)
             failures: list[str] = []
-            articles = list(read_articles([tmp], failures))
+            articles = list(reread(list(read_articles([tmp], failures)), failures))
             quads = [q for r in process(articles) for q in r.quads]
         data = ox.serialize(quads, format=ox.RdfFormat.N_QUADS)
         tmp_path = path.with_suffix(".tmp")

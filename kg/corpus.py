@@ -128,8 +128,9 @@ def _read_jsonl(path: Path, want: Callable[[str, str], bool] | None = None) -> I
         raise CorpusError(f"{path}: empty article")
 
 
-def _chunks(path: Path, size: int = 1 << 18) -> Iterator[bytes]:
-    """The file's bytes, 256 KiB at a time (the first holds ``choose_codec``'s sample even in UTF-32)."""
+def _chunks(path: Path, size: int = 4 * (1 << 16) + 4) -> Iterator[bytes]:
+    """The file's bytes, 256 KiB and 4 at a time: the first holds ``choose_codec``'s sample of
+    ``BINARY_SAMPLE`` characters even in UTF-32 after its byte-order mark."""
     try:
         with open(path, "rb") as f:
             while chunk := f.read(size):

@@ -85,22 +85,29 @@ def version_tag() -> str:
     return build_info().tag
 
 
+#: how an article taken stands in the store: new, stored with another text or software, stored as it is
+NEW, STORED, UNCHANGED = 0, 1, 2
+
+
 def read_articles(paths: Iterable[str | Path], failures: list[str],
                   max_chars: int | None = DEFAULT_MAX_CHARS,
-                  unchanged: Callable[[str, str], bool] | None = None) -> Iterator[ArticleRef]:
-    """The id and hash of every readable article under the paths (its text is read again
-    when its turn comes: :func:`reread`). Each file is read an article at a time and only
-    these are kept, so a large .jsonl feed is never held. Problems are appended to
-    ``failures``, one line each naming the file: missing, not a regular file, unreadable,
-    empty, binary, too long (more than ``max_chars`` characters of text), invalid Unicode, the
-    same text as an article taken before, the id of an article taken before with another text
-    (two folders' ``x.txt``, a .jsonl id given twice), an id naming the same graph as another
-    article's, a folder with no articles; a .jsonl file with a bad line is left out whole. An
+                  standing: Callable[[str, str], int] | None = None) -> Iterator[ArticleRef]:
+    """The id and hash of every readable article under the paths, in the order read (its
+    text is read again when its turn comes: :func:`reread`). Each file is read an article at
+    a time and only these are kept, so a large .jsonl feed is never held. Problems are
+    appended to ``failures``, one line each naming the file: missing, not a regular file,
+    unreadable, empty, binary, too long (more than ``max_chars`` characters of text), invalid
+    Unicode, a folder with no articles (a .jsonl file with a bad line is left out whole); and
+    of two articles that clash — one id with two texts (two folders' ``x.txt``, a .jsonl id
+    given twice), one text under two ids, two ids naming one graph — the one left out. An
     article read twice (the same id and text: a file given twice, a repeated line) comes once.
-    An article ``unchanged(id, sha256)`` says is stored as it is (checked when it was built)
-    is neither decoded nor cleaned nor checked again: a rebuild reads mostly bytes."""
+
+    ``standing(id, sha256)`` says how an article stands in the store (``NEW``, ``STORED``,
+    ``UNCHANGED``; all new without it). Of two that clash, the one standing higher is taken,
+    else the first read; an unchanged one (checked when it was built) is neither decoded nor
+    cleaned nor checked again, so a rebuild reads mostly bytes."""
     read: set[tuple[str, str]] = set()  # (id, sha256) of every article read
-    taken: dict[str, tuple[str, str]] = {}  # id -> (sha256, where) of the article taken with it
+    taken: dict[str, tuple[int, ArticleRef, int]] = {}  # id -> (order, article, standing)
     by_sha: dict[str, str] = {}  # sha256 -> the id of the article taken with it
     owners: dict[str, str] = {}  # IRI segment -> the id of the article taken with it
     for given in paths:
@@ -116,17 +123,18 @@ def read_articles(paths: Iterable[str | Path], failures: list[str],
             if problem:
                 failures.append(f"{path}: {problem}")
                 continue
-            found: list[tuple[ArticleRef, str | None]] = []
+            found: list[tuple[ArticleRef, str | None, int]] = []
 
             def want(id: str, sha: str, path=path, found=found) -> bool:
-                if unchanged is not None and unchanged(id, sha):
-                    found.append((ArticleRef(id, sha, str(path)), None))
-                    return False
-                return True
+                rank = standing(id, sha) if standing else NEW
+                if rank == UNCHANGED:
+                    found.append((ArticleRef(id, sha, str(path)), None, rank))
+                return rank != UNCHANGED
 
             try:  # the whole file first: one bad line leaves it out
                 for a in iter_file(path, want):
-                    found.append((ArticleRef(a.id, a.sha256, a.source), _article_problem(a, max_chars)))
+                    found.append((ArticleRef(a.id, a.sha256, a.source), _article_problem(a, max_chars),
+                                  standing(a.id, a.sha256) if standing else NEW))
             except CorpusError as exc:
                 failures.append(str(exc))
                 continue
@@ -136,24 +144,36 @@ def read_articles(paths: Iterable[str | Path], failures: list[str],
             except Exception as exc:  # an odd file never stops the build
                 failures.append(f"{path}: cannot read ({_describe(exc)})")
                 continue
-            for ref, problem in found:
+            for ref, problem, rank in found:
                 if (ref.id, ref.sha256) in read:
                     continue  # the same article again (a file given twice, a repeated line)
                 read.add((ref.id, ref.sha256))
                 if problem:
                     failures.append(f"{_where(ref)}: {problem}")
-                elif ref.id in taken:
-                    failures.append(f"{_where(ref)}: id {ref.id!r} is also the id of "
-                                    f"{taken[ref.id][1]}, with another text; skipped")
-                elif by_sha.get(ref.sha256, ref.id) != ref.id:
-                    failures.append(f"{_where(ref)}: same text as article {by_sha[ref.sha256]}; skipped")
-                elif owners.get(safe_id(ref.id), ref.id) != ref.id:
-                    failures.append(f"{_where(ref)}: id {ref.id!r} names the same graph "
-                                    f"as article {owners[safe_id(ref.id)]!r}; skipped")
-                else:
-                    taken[ref.id] = (ref.sha256, _where(ref))
-                    by_sha[ref.sha256] = owners[safe_id(ref.id)] = ref.id
-                    yield ref
+                    continue
+                rivals = dict.fromkeys(i for i in (ref.id if ref.id in taken else None,
+                                                   by_sha.get(ref.sha256), owners.get(safe_id(ref.id)))
+                                       if i is not None)
+                if rivals and any(taken[i][2] >= rank for i in rivals):
+                    failures.append(_clash(ref, taken[next(iter(rivals))][1]))
+                    continue
+                for i in rivals:  # each stands lower: this one is taken instead
+                    loser = taken.pop(i)[1]
+                    del by_sha[loser.sha256], owners[safe_id(loser.id)]
+                    failures.append(_clash(loser, ref))
+                taken[ref.id] = (len(read), ref, rank)
+                by_sha[ref.sha256] = owners[safe_id(ref.id)] = ref.id
+    for _, ref, _ in sorted(taken.values(), key=lambda t: t[0]):
+        yield ref
+
+
+def _clash(loser: ArticleRef, winner: ArticleRef) -> str:
+    """The line reporting an article left out for another this build takes."""
+    if loser.id == winner.id:
+        return f"{_where(loser)}: id {loser.id!r} is also the id of {_where(winner)}, with another text; skipped"
+    if loser.sha256 == winner.sha256:
+        return f"{_where(loser)}: same text as article {winner.id}; skipped"
+    return f"{_where(loser)}: id {loser.id!r} names the same graph as article {winner.id!r}; skipped"
 
 
 def _where(article: Article | ArticleRef) -> str:
@@ -198,28 +218,32 @@ def _article_problem(article: Article, max_chars: int | None) -> str | None:
 def _stored_elsewhere(kg: KGStore, articles: list[ArticleRef], failures: list[str]) -> Iterator[ArticleRef]:
     """Leave out an article whose text is stored under another id that keeps it after this
     build (a renamed or copied file: `kg remove` the old id first), or whose id names the
-    graph of another stored article. An article left out keeps its stored text, which can make
-    another a copy in turn (files renamed in a chain: b to c, a to b): decided again until
-    nothing changes (each round only adds). Looked up once per article, so the cost does not
-    grow with the store."""
-    # per article: the other stored ids with its text, and the stored id its graph IRI names
-    found = [([i for i in kg.article_ids_with_sha(a.sha256) if i != a.id], kg.article_id_in(article_iri(a.id)))
-             for a in articles]
+    graph of another stored article. An article left out keeps its stored text, which makes
+    the articles with that text copies in turn (files renamed in a chain: b to c, a to b; a
+    feed without ids that lost its first line): followed from each article left out, so the
+    work stays linear. Looked up once per article, so the cost does not grow with the store."""
+    given = {a.id: a.sha256 for a in articles}  # the texts this build would store
     out: dict[str, str] = {}  # id -> why it is left out
-    while True:
-        now = {a.id: a.sha256 for a in articles if a.id not in out}  # the texts this build stores
-        before = len(out)
-        for a, (others, owner) in zip(articles, found):
-            if a.id in out:
-                continue
-            # a stored article with this text that this build does not give another text keeps it
-            other = next((i for i in others if now.get(i, a.sha256) == a.sha256), None)
-            if other is not None:
-                out[a.id] = f"same text as article {other}, already in the store; skipped"
-            elif owner not in (None, a.id):
-                out[a.id] = f"id {a.id!r} names the same graph as article {owner!r}, already in the store; skipped"
-        if len(out) == before:
-            break
+    waiting: dict[str, list[str]] = {}  # id -> the articles that are copies if it is left out
+    for a in articles:
+        others = [i for i in kg.article_ids_with_sha(a.sha256) if i != a.id]
+        owner = kg.article_id_in(article_iri(a.id))
+        # a stored article with this text keeps it unless this build gives it another
+        other = next((i for i in others if given.get(i, a.sha256) == a.sha256), None)
+        if other is not None:
+            out[a.id] = f"same text as article {other}, already in the store; skipped"
+        elif owner not in (None, a.id):
+            out[a.id] = f"id {a.id!r} names the same graph as article {owner!r}, already in the store; skipped"
+        else:
+            for i in others:  # each given another text, which it loses if it is left out
+                waiting.setdefault(i, []).append(a.id)
+    todo = list(out)
+    while todo:
+        left = todo.pop()
+        for copy in waiting.pop(left, []):
+            if copy not in out:
+                out[copy] = f"same text as article {left}, already in the store; skipped"
+                todo.append(copy)
     for a in articles:
         if a.id in out:
             failures.append(f"{_where(a)}: {out[a.id]}")
@@ -322,12 +346,15 @@ def build(paths: Iterable[str | Path] | None = None, store: KGStore | str | Path
         todo = []
         # first read: which articles to build (only ids and hashes are kept; see reread)
         @functools.cache  # asked while reading and again below (a remote store answers each by HTTP)
-        def unchanged(id: str, sha: str) -> bool:
-            return not force and kg.article_sha(id) == sha and kg.article_version(id) == tag
+        def standing(id: str, sha: str) -> int:
+            stored = kg.article_sha(id)
+            if stored is None or kg.article_id_in(article_iri(id)) != id:  # ids 'a b' and 'a-b' share a graph
+                return NEW
+            return UNCHANGED if not force and stored == sha and kg.article_version(id) == tag else STORED
 
-        articles = list(read_articles(paths or [DEFAULT_CORPUS], report.failures, max_chars, unchanged))
+        articles = list(read_articles(paths or [DEFAULT_CORPUS], report.failures, max_chars, standing))
         for article in _stored_elsewhere(kg, articles, report.failures):
-            if unchanged(article.id, article.sha256):
+            if standing(article.id, article.sha256) == UNCHANGED:
                 report.skipped += 1
                 continue
             todo.append(article)

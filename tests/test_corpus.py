@@ -408,3 +408,21 @@ def test_corpus_jsonl_feed_is_read_a_line_at_a_time(tmp_path):
     assert first.id == "n0" and first.text.startswith("0 President")
     assert held < feed.stat().st_size / 20, (held, feed.stat().st_size)
     assert [a.id for a in articles][-1] == "n1999"  # and the rest follow, each once
+
+
+def test_corpus_streamed_jsonl_decides_its_encoding_as_the_whole_file_would(tmp_path):
+    """A .jsonl feed is read in chunks, yet judged as decode_bytes judges the whole file: here
+    a UTF-32 file whose binary-content share crosses 2 % at its 65,536th character."""
+    from kg.corpus import decode_bytes, iter_file
+
+    prefix = '{"id":"n1","text":"President Tokayev visited Moscow. '
+    body = list(prefix + "a" * (65536 - len(prefix)))
+    for k in range(1310):
+        body[100 + k * 40] = "\x7f"
+    body[65535] = "\x7f"  # the 1,311th: one over 2 % of the sample
+    data = ("".join(body) + ' tail"}\n').encode("utf-32")
+    feed = _write(tmp_path, "f.jsonl", data)
+    with pytest.raises(CorpusError, match="binary content"):
+        decode_bytes(data, feed)
+    with pytest.raises(CorpusError, match="binary content"):
+        list(iter_file(feed))

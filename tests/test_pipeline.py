@@ -500,6 +500,37 @@ def test_pipeline_files_renamed_in_a_chain_leave_one_copy_of_each_text(tmp_path)
     assert len(set(store.article_sha(i) for i in ("a", "b"))) == 2
 
 
+def test_pipeline_of_two_clashing_articles_the_stored_one_is_taken(tmp_path):
+    """Two input articles that clash (one text, or one graph) are decided by the store, not by
+    the order read: a stored file copied over another is the copy left out, with one message;
+    a stored article edited is rebuilt though a new id naming its graph comes first."""
+    import json
+
+    texts = ["President Kassym-Jomart Tokayev visited Moscow on 1 May 2021.",
+             "Vladimir Putin visited Astana on 2 June 2022."]
+    src = tmp_path / "src"
+    src.mkdir()
+    for name, text in zip("ab", texts):
+        (src / f"{name}.txt").write_text(text, encoding="utf-8")
+    store = KGStore(tmp_path / "s")
+    assert build([src], store, validate=False).articles == 2
+    (src / "a.txt").write_text(texts[1], encoding="utf-8")  # b copied over a
+    report = build([src], store, validate=False)
+    assert (report.articles, report.skipped) == (0, 1)
+    assert report.failures == [f"{src / 'a.txt'}: same text as article b; skipped"]
+
+    feed = tmp_path / "feed.jsonl"
+    feed.write_text(json.dumps({"id": "x y", "text": texts[0]}) + "\n", encoding="utf-8")
+    assert build([feed], store, validate=False).articles == 1
+    feed.write_text(json.dumps({"id": "x-y", "text": texts[1] + " Again."}) + "\n"
+                    + json.dumps({"id": "x y", "text": texts[0] + " Sergey Lavrov visited Omsk."}) + "\n",
+                    encoding="utf-8")
+    report = build([feed], store, validate=False)
+    assert report.articles == 1
+    assert report.failures == [f"{feed}: article x-y: id 'x-y' names the same graph as article 'x y'; skipped"]
+    assert "Omsk" in {f["object"] for f in _facts(store, "visited")}
+
+
 def test_pipeline_jsonl_articles_are_read_again_and_a_repeated_one_built_once(tmp_path):
     """Articles of a .jsonl file are built from their lines (each cleaned when its turn
     comes); a line repeated word for word, or the file given twice, builds the article once
