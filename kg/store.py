@@ -253,8 +253,9 @@ class KGStore:
     # interrupted build; the next one recomputes them all), or missing (an empty store).
 
     #: what a reading command prints when the derived graphs are flagged
-    STALE_NOTE = ("note: entity labels, counts and corroboration are out of date (a build or removal was "
-                  "interrupted): answers that use them may be stale or empty until `kg build` runs again")
+    STALE_NOTE = ("note: entity labels, counts and corroboration are out of date (a build or removal is "
+                  "running, or was interrupted): answers that use them may be stale or empty until a "
+                  "`kg build` completes")
 
     def derived_up_to_date(self) -> bool:
         """Both derived graphs exist and no interrupted change left them flagged."""

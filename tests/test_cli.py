@@ -79,6 +79,6 @@ def test_cli_reading_commands_say_when_derived_graphs_are_out_of_date(tmp_path):
     for command in commands:
         result = runner.invoke(app, [*command, "--store", str(store)])
         assert result.exit_code == 0, result.output
-        assert "out of date (a build or removal was interrupted)" in result.stderr, command
+        assert "out of date (a build or removal is running, or was interrupted)" in result.stderr, command
     assert runner.invoke(app, ["build", str(src), "--store", str(store), "--no-validate"]).exit_code == 0
     assert "out of date" not in runner.invoke(app, ["stats", "--store", str(store)]).stderr
