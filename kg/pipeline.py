@@ -425,6 +425,7 @@ def build(paths: Iterable[str | Path] | None = None, store: KGStore | str | Path
                 batch, quads_in_batch = [], 0
                 if not going_on:
                     _stop_writing(results, todo, last, in_a_row, report.failures, lost)
+                    texts.close()  # and the second read's open file
                     break
             if progress:
                 progress(i, len(todo), result.article.id)
