@@ -85,8 +85,9 @@ def version_tag() -> str:
     return build_info().tag
 
 
-#: how an article taken stands in the store: new, stored with another text or software, stored as it is
-NEW, STORED, UNCHANGED = 0, 1, 2
+#: how an article stands in the store: its text stored under another id (a copy, unless this
+#: build gives that id another text), new, stored with another text or software, stored as it is
+COPY, NEW, STORED, UNCHANGED = -1, 0, 1, 2
 
 
 def read_articles(paths: Iterable[str | Path], failures: list[str],
@@ -102,14 +103,14 @@ def read_articles(paths: Iterable[str | Path], failures: list[str],
     given twice), one text under two ids, two ids naming one graph — the one left out. An
     article read twice (the same id and text: a file given twice, a repeated line) comes once.
 
-    ``standing(id, sha256)`` says how an article stands in the store (``NEW``, ``STORED``,
-    ``UNCHANGED``; all new without it). Of two that clash, the one standing higher is taken,
-    else the first read; an unchanged one (checked when it was built) is neither decoded nor
-    cleaned nor checked again, so a rebuild reads mostly bytes."""
+    ``standing(id, sha256)`` says how an article stands in the store (``COPY``, ``NEW``,
+    ``STORED``, ``UNCHANGED``; all new without it). Clashes are decided once all is read: articles are
+    taken by standing, then in the order read, each unless it clashes with one taken. An
+    unchanged article (checked when it was built) is neither decoded nor cleaned nor checked
+    again, so a rebuild reads mostly bytes."""
     read: set[tuple[str, str]] = set()  # (id, sha256) of every article read
-    taken: dict[str, tuple[int, ArticleRef, int]] = {}  # id -> (order, article, standing)
-    by_sha: dict[str, str] = {}  # sha256 -> the id of the article taken with it
-    owners: dict[str, str] = {}  # IRI segment -> the id of the article taken with it
+    candidates: list[tuple[int, int, ArticleRef]] = []  # (-standing, order read, article)
+    lines: list[tuple[int, str]] = []  # (order read, failure) of the articles left out
     for given in paths:
         try:
             files = list(iter_paths([given]))
@@ -149,21 +150,29 @@ def read_articles(paths: Iterable[str | Path], failures: list[str],
                     continue  # the same article again (a file given twice, a repeated line)
                 read.add((ref.id, ref.sha256))
                 if problem:
-                    failures.append(f"{_where(ref)}: {problem}")
-                    continue
-                rivals = dict.fromkeys(i for i in (ref.id if ref.id in taken else None,
-                                                   by_sha.get(ref.sha256), owners.get(safe_id(ref.id)))
-                                       if i is not None)
-                if rivals and any(taken[i][2] >= rank for i in rivals):
-                    failures.append(_clash(ref, taken[next(iter(rivals))][1]))
-                    continue
-                for i in rivals:  # each stands lower: this one is taken instead
-                    loser = taken.pop(i)[1]
-                    del by_sha[loser.sha256], owners[safe_id(loser.id)]
-                    failures.append(_clash(loser, ref))
-                taken[ref.id] = (len(read), ref, rank)
-                by_sha[ref.sha256] = owners[safe_id(ref.id)] = ref.id
-    for _, ref, _ in sorted(taken.values(), key=lambda t: t[0]):
+                    lines.append((len(read), f"{_where(ref)}: {problem}"))
+                else:
+                    candidates.append((-rank, len(read), ref))
+    # clashes decided in one pass, standing first, then the order read: an article taken is
+    # never given up for a later one, so no article is left out for a rival that is not taken
+    taken: dict[str, tuple[int, ArticleRef]] = {}  # id -> (order read, article)
+    by_sha: dict[str, str] = {}  # sha256 -> the id of the article taken with it
+    owners: dict[str, str] = {}  # IRI segment -> the id of the article taken with it
+    def rival(ref: ArticleRef) -> str | None:
+        return by_sha.get(ref.sha256) or (ref.id if ref.id in taken else None) or owners.get(safe_id(ref.id))
+
+    left_out = []
+    for _, order, ref in sorted(candidates, key=lambda c: (c[0], c[1])):
+        if rival(ref) is not None:
+            left_out.append((order, ref))
+            continue
+        taken[ref.id] = (order, ref)
+        by_sha[ref.sha256] = owners[safe_id(ref.id)] = ref.id
+    # each named after a rival among all taken (same text, else id, else graph): a rerun that
+    # takes the same articles gives the same lines
+    lines.extend((order, _clash(ref, taken[rival(ref)][1])) for order, ref in left_out)
+    failures.extend(line for _, line in sorted(lines))  # in the order read, whatever decided them
+    for _, ref in sorted(taken.values(), key=lambda t: t[0]):
         yield ref
 
 
@@ -348,9 +357,9 @@ def build(paths: Iterable[str | Path] | None = None, store: KGStore | str | Path
         @functools.cache  # asked while reading and again below (a remote store answers each by HTTP)
         def standing(id: str, sha: str) -> int:
             stored = kg.article_sha(id)
-            if stored is None or kg.article_id_in(article_iri(id)) != id:  # ids 'a b' and 'a-b' share a graph
-                return NEW
-            return UNCHANGED if not force and stored == sha and kg.article_version(id) == tag else STORED
+            if stored is not None and kg.article_id_in(article_iri(id)) == id:  # ids 'a b' and 'a-b' share a graph
+                return UNCHANGED if not force and stored == sha and kg.article_version(id) == tag else STORED
+            return COPY if any(i != id for i in kg.article_ids_with_sha(sha)) else NEW
 
         articles = list(read_articles(paths or [DEFAULT_CORPUS], report.failures, max_chars, standing))
         for article in _stored_elsewhere(kg, articles, report.failures):

@@ -531,6 +531,26 @@ def test_pipeline_of_two_clashing_articles_the_stored_one_is_taken(tmp_path):
     assert "Omsk" in {f["object"] for f in _facts(store, "visited")}
 
 
+def test_pipeline_no_article_is_left_out_for_a_rival_that_is_not_taken(tmp_path):
+    """Clashes are decided once all is read: a new feed_1.txt loses its id to the stored
+    s2/feed_1.txt, so a-b.txt, with feed_1.txt's text, is the one that stores that text (it
+    was refused as feed_1.txt's copy, and the text stored nowhere). A loser is named after a
+    rival taken (same text first), the same on a rerun."""
+    text = "President Kassym-Jomart Tokayev visited {} on 3 May 2021."
+    src = tmp_path / "in"
+    (src / "s2").mkdir(parents=True)
+    (src / "s2" / "feed_1.txt").write_text(text.format("Baku"), encoding="utf-8")
+    store = KGStore(tmp_path / "s")
+    assert build([src], store, validate=False).articles == 1
+    (src / "feed_1.txt").write_text(text.format("Tashkent"), encoding="utf-8")
+    (src / "s2" / "a-b.txt").write_text(text.format("Tashkent"), encoding="utf-8")
+    report = build([src], store, validate=False)
+    assert (report.articles, report.skipped) == (1, 1)
+    assert report.failures == [f"{src / 'feed_1.txt'}: same text as article a-b; skipped"]
+    assert {f["object"] for f in _facts(store, "visited")} == {"Baku", "Tashkent"}
+    assert build([src], store, validate=False).failures == report.failures  # and again the same
+
+
 def test_pipeline_jsonl_articles_are_read_again_and_a_repeated_one_built_once(tmp_path):
     """Articles of a .jsonl file are built from their lines (each cleaned when its turn
     comes); a line repeated word for word, or the file given twice, builds the article once
