@@ -104,10 +104,10 @@ def read_articles(paths: Iterable[str | Path], failures: list[str],
     article read twice (the same id and text: a file given twice, a repeated line) comes once.
 
     ``standing(id, sha256)`` says how an article stands in the store (``COPY``, ``NEW``,
-    ``STORED``, ``UNCHANGED``; all new without it). Clashes are decided once all is read: articles are
-    taken by standing, then in the order read, each unless it clashes with one taken. An
-    unchanged article (checked when it was built) is neither decoded nor cleaned nor checked
-    again, so a rebuild reads mostly bytes."""
+    ``STORED``, ``UNCHANGED``; all new without it). Clashes are decided once all is read:
+    articles are taken by standing, then in the order read, each unless it clashes with one
+    taken. An unchanged article (checked when it was built) is neither decoded nor cleaned nor
+    checked again, so a rebuild reads mostly bytes."""
     read: set[tuple[str, str]] = set()  # (id, sha256) of every article read
     candidates: list[tuple[int, int, ArticleRef]] = []  # (-standing, order read, article)
     lines: list[tuple[int, str]] = []  # (order read, failure) of the articles left out
@@ -158,6 +158,7 @@ def read_articles(paths: Iterable[str | Path], failures: list[str],
     taken: dict[str, tuple[int, ArticleRef]] = {}  # id -> (order read, article)
     by_sha: dict[str, str] = {}  # sha256 -> the id of the article taken with it
     owners: dict[str, str] = {}  # IRI segment -> the id of the article taken with it
+
     def rival(ref: ArticleRef) -> str | None:
         return by_sha.get(ref.sha256) or (ref.id if ref.id in taken else None) or owners.get(safe_id(ref.id))
 
