@@ -103,7 +103,7 @@ def _read_bytes(path: Path) -> bytes:
     try:
         return path.read_bytes()
     except OSError as exc:
-        raise CorpusError(f"{path}: cannot read ({exc.strerror or type(exc).__name__})") from None
+        raise _cannot_read(path, exc) from None
 
 
 def _read_jsonl(path: Path, want: Callable[[str, str], bool] | None = None) -> Iterator[Article]:
@@ -121,11 +121,15 @@ def _read_jsonl(path: Path, want: Callable[[str, str], bool] | None = None) -> I
                     if want is None or want(id, sha):
                         yield _build_article(body, where=where, id=id, source=str(path), sha256=sha, **fields)
     except OSError as exc:
-        raise CorpusError(f"{path}: cannot read ({exc.strerror or type(exc).__name__})") from None
+        raise _cannot_read(path, exc) from None
     except UnicodeDecodeError:  # the file changed since its encoding was chosen
         raise CorpusError(f"{path}: not a text file (invalid {codec.upper()})") from None
     if not found:
         raise CorpusError(f"{path}: empty article")
+
+
+def _cannot_read(path: Path, exc: OSError) -> CorpusError:
+    return CorpusError(f"{path}: cannot read ({exc.strerror or type(exc).__name__})")
 
 
 def _chunks(path: Path, size: int = 4 * (1 << 16) + 4) -> Iterator[bytes]:
@@ -136,7 +140,7 @@ def _chunks(path: Path, size: int = 4 * (1 << 16) + 4) -> Iterator[bytes]:
             while chunk := f.read(size):
                 yield chunk
     except OSError as exc:
-        raise CorpusError(f"{path}: cannot read ({exc.strerror or type(exc).__name__})") from None
+        raise _cannot_read(path, exc) from None
 
 
 def _jsonl_record(path: Path, lineno: int, line: str) -> tuple[str, str, str, str, dict]:

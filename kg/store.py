@@ -260,7 +260,7 @@ class KGStore:
     def derived_up_to_date(self) -> bool:
         """Both derived graphs exist and no interrupted change left them flagged."""
         return (all(self.ox.contains_named_graph(g) for g in DERIVED_GRAPHS)
-                and not self.ox.contains_named_graph(STATUS_GRAPH))
+                and not self.derived_flagged())
 
     def derived_flagged(self) -> bool:
         """An interrupted build or removal left the derived graphs out of date."""
